@@ -1,0 +1,212 @@
+"""ASGI middleware: one server span per HTTP request, HTTP server metrics, request ids, and a flush of all
+telemetry when the server shuts down.
+
+The span follows the stable HTTP semantic conventions; no child spans for ASGI ``receive``/``send``.
+Health and metrics paths are excluded. W3C trace context and baggage are read from the request.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from otel_ops.instrumentation._correlation import RequestIds, request_ids
+from otel_ops.instrumentation._errors import ErrorRecorder
+from otel_ops.instrumentation._scrub import Scrubber
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+_PROPAGATION_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+_MAX_REQUEST_ID_LENGTH = 128
+
+# Semantic-convention advice for http.server.request.duration (seconds).
+HTTP_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+
+
+def _valid_request_id(value: str) -> bool:
+    return 0 < len(value) <= _MAX_REQUEST_ID_LENGTH and value.isprintable()
+
+
+class HttpInstruments:
+    def __init__(self, meter: Any) -> None:
+        self.duration = meter.create_histogram(
+            "http.server.request.duration",
+            unit="s",
+            description="Duration of HTTP server requests.",
+            explicit_bucket_boundaries_advisory=HTTP_DURATION_BUCKETS,
+        )
+        self.active = meter.create_up_down_counter(
+            "http.server.active_requests", unit="{request}", description="Requests being served."
+        )
+
+
+class TelemetryMiddleware:
+    """Pure ASGI middleware; wraps the whole application (outermost), so it sees the final status code and
+    unhandled exceptions."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        tracer: trace.Tracer,
+        instruments: HttpInstruments,
+        errors: ErrorRecorder,
+        excluded_paths: tuple[str, ...],
+        request_id_header: str,
+        scrubber: Scrubber | None,
+        on_shutdown: Callable[[], object] | None = None,
+    ) -> None:
+        self.app = app
+        self._tracer = tracer
+        self._duration = instruments.duration
+        self._active = instruments.active
+        self._errors = errors
+        self._excluded = frozenset(p for p in excluded_paths if not p.endswith("*"))
+        self._excluded_prefixes = tuple(p[:-1] for p in excluded_paths if p.endswith("*"))
+        self._rid_header = request_id_header.lower().encode("latin-1")
+        self._scrubber = scrubber
+        self._on_shutdown = on_shutdown
+        self._extract = propagate.extract
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http":
+            if kind == "lifespan" and self._on_shutdown is not None:
+                await self.app(scope, receive, self._lifespan_send(send))
+                return
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path in self._excluded or (self._excluded_prefixes and path.startswith(self._excluded_prefixes)):
+            await self.app(scope, receive, send)
+            return
+
+        carrier: dict[str, str] | None = None
+        request_id: str | None = None
+        user_agent: str | None = None
+        host: str | None = None
+        rid_header = self._rid_header
+        for name, value in scope["headers"]:
+            if name in _PROPAGATION_HEADERS:
+                if carrier is None:
+                    carrier = {}
+                carrier[name.decode("latin-1")] = value.decode("latin-1")
+            elif name == rid_header:
+                candidate = value.decode("latin-1")
+                if _valid_request_id(candidate):
+                    request_id = candidate
+            elif name == b"user-agent":
+                user_agent = value.decode("latin-1")
+            elif name == b"host":
+                host = value.decode("latin-1")
+        if request_id is None:
+            request_id = os.urandom(16).hex()
+
+        method: str = scope["method"]
+        scheme: str = scope.get("scheme", "http")
+        attributes: dict[str, Any] = {
+            "http.request.method": method if method in _KNOWN_METHODS else "_OTHER",
+            "url.path": path,
+            "url.scheme": scheme,
+            "request.id": request_id,
+        }
+        if method not in _KNOWN_METHODS:
+            attributes["http.request.method_original"] = method
+        query = scope.get("query_string")
+        if query:
+            text = query.decode("latin-1")
+            attributes["url.query"] = self._scrubber.text(text) if self._scrubber is not None else text
+        if user_agent is not None:
+            attributes["user_agent.original"] = user_agent
+        if host is not None:
+            address, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+            attributes["server.address"] = address or host
+            if port.isdigit():
+                attributes["server.port"] = int(port)
+        client = scope.get("client")
+        if client:
+            attributes["client.address"] = client[0]
+        version = scope.get("http_version")
+        if version:
+            attributes["network.protocol.version"] = version
+
+        parent = self._extract(carrier) if carrier is not None else None
+        span = self._tracer.start_span(method, context=parent, kind=SpanKind.SERVER, attributes=attributes)
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        span_context = span.get_span_context()
+        request_ids.set(
+            RequestIds(
+                format(span_context.trace_id, "032x"),
+                format(span_context.span_id, "016x"),
+                request_id,
+                span_context.span_id,
+            )
+        )
+        metric_attributes = {"http.request.method": attributes["http.request.method"], "url.scheme": scheme}
+        self._active.add(1, metric_attributes)
+        status_code = 0
+        rid_value = request_id.encode("latin-1")
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                headers = list(message.get("headers") or ())
+                headers.append((rid_header, rid_value))
+                message["headers"] = headers
+            await send(message)
+
+        start = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            duration = time.perf_counter() - start
+            route = scope.get("route")
+            route_template = getattr(route, "path_format", None) or getattr(route, "path", None)
+            span_name = f"{method} {route_template}" if route_template else method
+            final: dict[str, Any] = {}
+            if route_template:
+                final["http.route"] = route_template
+            if status_code:
+                final["http.response.status_code"] = status_code
+            error_type: str | None = None
+            if error is not None:
+                error_type = self._errors.record(span, error, route_template)
+            elif status_code >= 500:
+                error_type = str(status_code)
+            if error_type is not None:
+                final["error.type"] = error_type
+                span.set_status(Status(StatusCode.ERROR))
+            if span.is_recording():
+                span.update_name(span_name)
+                span.set_attributes(final)
+            final.update(metric_attributes)
+            final.pop("error.fingerprint", None)
+            self._duration.record(duration, final)
+            self._active.add(-1, metric_attributes)
+            span.end()
+            otel_context.detach(token)
+
+    def _lifespan_send(self, send: Send) -> Send:
+        async def lifespan_send(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete" and self._on_shutdown is not None:
+                # uvicorn re-raises SIGTERM after shutdown, so exit hooks never run: flush here.
+                self._on_shutdown()
+            await send(message)
+
+        return lifespan_send

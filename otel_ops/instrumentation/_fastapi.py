@@ -1,0 +1,79 @@
+"""FastAPI (and any ASGI app): otel-ops' middleware, installed once, outermost.
+
+FastAPI has its own built-in OpenTelemetry support that switches on when a global provider exists. An app
+instrumented by otel-ops has it switched off, so each request gets exactly one server span (otel-ops',
+with request ids, fingerprints and scrubbing). Apps not instrumented by otel-ops keep FastAPI's behaviour.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from opentelemetry import trace
+
+from otel_ops.instrumentation._asgi import TelemetryMiddleware
+from otel_ops.instrumentation._telemetry import Telemetry, configure, current
+
+_logger = logging.getLogger("otel_ops")
+_MARK = "_otel_ops_instrumented"
+
+
+def _middleware(app: Any, telemetry: Telemetry) -> TelemetryMiddleware:
+    return TelemetryMiddleware(
+        app,
+        tracer=trace.get_tracer("otel_ops.asgi", tracer_provider=telemetry.tracer_provider),
+        instruments=telemetry.http_instruments,
+        errors=telemetry.errors,
+        excluded_paths=telemetry.http.excluded_paths or (),
+        request_id_header=telemetry.http.request_id_header or "x-request-id",
+        scrubber=telemetry.scrubber,
+        on_shutdown=lambda: telemetry.flush(),
+    )
+
+
+def _disable_native_telemetry(app: Any) -> None:
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict):
+        config.update(tracing=False, metrics=False, logs=False)
+
+
+def instrument_fastapi(app: Any, telemetry: Telemetry | None = None) -> Any:
+    """Instrument a FastAPI or Starlette app in place (idempotent); configures telemetry if needed."""
+    if getattr(app, _MARK, False):
+        return app
+    telemetry = telemetry or current() or configure()
+    _disable_native_telemetry(app)
+    build = app.build_middleware_stack
+
+    def build_with_telemetry() -> Any:
+        return _middleware(build(), telemetry)
+
+    app.build_middleware_stack = build_with_telemetry
+    if getattr(app, "middleware_stack", None) is not None:
+        app.middleware_stack = build_with_telemetry()
+    setattr(app, _MARK, True)
+    return app
+
+
+def instrument_asgi(app: Any, telemetry: Telemetry | None = None) -> TelemetryMiddleware:
+    """Wrap any ASGI application (for frameworks other than FastAPI/Starlette)."""
+    return _middleware(app, telemetry or current() or configure())
+
+
+def auto_instrument_fastapi() -> None:
+    """Instrument every FastAPI app created from now on (used by ``otel-ops run``)."""
+    try:
+        from fastapi import FastAPI
+    except ImportError:
+        return
+    if getattr(FastAPI.__init__, _MARK, False):
+        return
+    original = FastAPI.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        instrument_fastapi(self)
+
+    setattr(__init__, _MARK, True)
+    FastAPI.__init__ = __init__  # type: ignore[method-assign]

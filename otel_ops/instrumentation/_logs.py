@@ -1,0 +1,224 @@
+"""Logs: stdlib ``logging`` as JSON lines on stdout and as OTLP log records, both with correlation ids.
+
+* :func:`correlate` is a plain callable that stamps ``trace_id``, ``span_id``, ``request_id`` (and, for
+  exceptions, ``error_fingerprint``) on a ``LogRecord`` once; every formatter and handler reuses them.
+* :class:`JsonFormatter` renders one JSON object per line with orjson.
+* :class:`OtlpLogHandler` queues records for the export worker, which encodes them to OTLP protobuf.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord as PbLogRecord
+from opentelemetry.proto.logs.v1.logs_pb2 import ResourceLogs, ScopeLogs
+
+from otel_ops.instrumentation._batch import BatchQueue
+from otel_ops.instrumentation._correlation import current_ids
+from otel_ops.instrumentation._fingerprint import exception_type_name, fingerprint
+from otel_ops.instrumentation._otlp_encoding import encode_attributes, encode_resource
+from otel_ops.instrumentation._scrub import Scrubber
+
+# Attributes every LogRecord has; anything else on a record came from ``extra=`` and is exported.
+_STANDARD_ATTRS = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
+    | {
+        "message",
+        "asctime",
+        "taskName",
+        "trace_id",
+        "span_id",
+        "request_id",
+        "error_fingerprint",
+        "_otel_ops",
+    }
+)
+# Loggers whose records are never exported over OTLP: the exporters' own, to avoid feedback loops.
+_NOT_EXPORTED_PREFIXES = ("opentelemetry", "otel_ops.export", "urllib3", "grpc", "uvicorn.access")
+
+_SEVERITY = {  # stdlib level -> OTLP SeverityNumber
+    logging.DEBUG: 5,
+    logging.INFO: 9,
+    logging.WARNING: 13,
+    logging.ERROR: 17,
+    logging.CRITICAL: 21,
+}
+
+
+def _severity(levelno: int) -> int:
+    number = _SEVERITY.get(levelno)
+    if number is None:
+        number = 1 if levelno < 10 else min(24, 1 + levelno * 24 // 60)
+    return number
+
+
+def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> logging.LogRecord:
+    """Stamp correlation ids (and an exception fingerprint) on ``record``, once; scrub its message."""
+    if "_otel_ops" in record.__dict__:
+        return record
+    record.trace_id, record.span_id, record.request_id = current_ids()
+    message = record.getMessage()
+    if scrubber is not None:
+        message = scrubber.text(message)
+    record.message = message
+    exc = record.exc_info[1] if record.exc_info else None
+    record.error_fingerprint = fingerprint(exc) if exc is not None else None
+    record._otel_ops = True
+    return record
+
+
+def extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS}
+
+
+class _SecondClock:
+    """ISO-8601 UTC timestamps with millisecond precision, formatting the seconds part once per second."""
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._prefix}.{int((created - second) * 1000):03d}Z"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: timestamp, level, logger, message, service.name, correlation ids, extras,
+    and exception details."""
+
+    def __init__(self, service_name: str = "", scrubber: Scrubber | None = None) -> None:
+        super().__init__()
+        self._service = service_name
+        self._scrubber = scrubber
+        self._clock = _SecondClock()
+
+    def format(self, record: logging.LogRecord) -> str:
+        correlate(record, self._scrubber)
+        data: dict[str, Any] = {
+            "timestamp": self._clock(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.message,
+            "service.name": self._service,
+            "trace_id": record.trace_id,
+            "span_id": record.span_id,
+            "request_id": record.request_id,
+        }
+        extra = extras(record)
+        if extra:
+            if self._scrubber is not None:
+                extra = self._scrubber.attributes(extra) or extra
+            for key, value in extra.items():
+                data.setdefault(key, value)
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            data["exception"] = {
+                "type": exception_type_name(exc),
+                "message": str(exc),
+                "stacktrace": self.formatException(record.exc_info),
+                "fingerprint": record.error_fingerprint,
+            }
+        elif record.stack_info:
+            data["stack_info"] = record.stack_info
+        return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+class TextFormatter(logging.Formatter):
+    """Plain text with the correlation ids, for people reading a terminal."""
+
+    def __init__(self, scrubber: Scrubber | None = None) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)-8s %(name)s [trace_id=%(trace_id)s span_id=%(span_id)s "
+            "request_id=%(request_id)s] %(message)s"
+        )
+        self._scrubber = scrubber
+
+    def format(self, record: logging.LogRecord) -> str:
+        correlate(record, self._scrubber)
+        return super().format(record)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return self._style.format(record)
+
+
+class OtlpLogHandler(logging.Handler):
+    """Queues log records for OTLP export; never blocks the caller."""
+
+    def __init__(self, queue: BatchQueue[tuple[Any, ...]], scrubber: Scrubber | None, level: int) -> None:
+        super().__init__(level)
+        self._queue = queue
+        self._scrubber = scrubber
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(_NOT_EXPORTED_PREFIXES):
+            return
+        try:
+            correlate(record, self._scrubber)
+            attributes = extras(record)
+            if attributes and self._scrubber is not None:
+                attributes = self._scrubber.attributes(attributes) or attributes
+            if record.request_id:
+                attributes["request.id"] = record.request_id
+            if record.exc_info and record.exc_info[1] is not None:
+                exc = record.exc_info[1]
+                attributes["exception.type"] = exception_type_name(exc)
+                attributes["exception.message"] = str(exc)
+                attributes["exception.stacktrace"] = "".join(traceback.format_exception(*record.exc_info))
+                attributes["exception.fingerprint"] = record.error_fingerprint
+            self._queue.put(
+                (
+                    int(record.created * 1e9),
+                    record.levelno,
+                    record.levelname,
+                    record.message,
+                    record.name,
+                    record.trace_id,
+                    record.span_id,
+                    attributes,
+                )
+            )
+        except Exception:
+            self.handleError(record)
+
+
+def encode_log_batch(batch: Iterable[tuple[Any, ...]], resource: Any) -> ExportLogsServiceRequest:
+    """OTLP request for queued records, grouped by logger name (the instrumentation scope)."""
+    scopes: dict[str, list[PbLogRecord]] = {}
+    for time_ns, levelno, levelname, message, name, trace_id, span_id, attributes in batch:
+        record = PbLogRecord(
+            time_unix_nano=time_ns,
+            observed_time_unix_nano=time_ns,
+            severity_number=_severity(levelno),
+            severity_text=levelname,
+            body=AnyValue(string_value=message),
+            attributes=encode_attributes(attributes),
+        )
+        if trace_id:
+            record.trace_id = bytes.fromhex(trace_id)
+            record.span_id = bytes.fromhex(span_id)
+            record.flags = 1
+        scopes.setdefault(name, []).append(record)
+    return ExportLogsServiceRequest(
+        resource_logs=[
+            ResourceLogs(
+                resource=encode_resource(resource),
+                scope_logs=[
+                    ScopeLogs(scope=InstrumentationScope(name=name), log_records=records)
+                    for name, records in scopes.items()
+                ],
+            )
+        ]
+    )

@@ -1,0 +1,314 @@
+"""``configure()``: build traces, metrics and logs from options + ``OTEL_*`` environment, once per process."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+from otel_ops.config import settings as s
+from otel_ops.instrumentation import _logging_setup
+from otel_ops.instrumentation._asgi import HttpInstruments
+from otel_ops.instrumentation._batch import BatchQueue
+from otel_ops.instrumentation._errors import ErrorRecorder
+from otel_ops.instrumentation._genai import GenAIInstruments, PriceTable
+from otel_ops.instrumentation._logs import encode_log_batch
+from otel_ops.instrumentation._metrics import build_meter_provider, build_readers, reset_after_fork
+from otel_ops.instrumentation._process_metrics import register_process_metrics
+from otel_ops.instrumentation._resource import ProcessIdentity, build_resource
+from otel_ops.instrumentation._scrub import Scrubber
+from otel_ops.instrumentation._self_metrics import register_queue_metrics
+from otel_ops.instrumentation._traces import (
+    QueuedSpanProcessor,
+    build_tracer_provider,
+    install_propagator,
+    span_exporter,
+)
+from otel_ops.instrumentation._transport import Transport, transport_for
+
+_logger = logging.getLogger("otel_ops")
+_lock = threading.RLock()
+_current: Telemetry | None = None
+_OTLP_LIKE = ("otlp", "console")
+
+
+@dataclass
+class Telemetry:
+    """What ``configure()`` set up; ``flush()`` and ``shutdown()`` take a deadline in seconds."""
+
+    resource: Resource
+    tracer_provider: TracerProvider | None
+    meter_provider: MeterProvider | None
+    http: s.HttpOptions
+    scrubber: Scrubber | None
+    shutdown_timeout: float
+    errors: ErrorRecorder
+    http_instruments: HttpInstruments
+    genai: GenAIInstruments
+    queues: dict[str, BatchQueue[Any]] = field(default_factory=dict)
+    transports: list[Transport] = field(default_factory=list)
+    log_handlers: list[logging.Handler] = field(default_factory=list)
+    disabled: bool = False
+    _shut_down: bool = False
+
+    @property
+    def service_name(self) -> str:
+        return str(self.resource.attributes.get("service.name", ""))
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Export everything recorded so far; gives up at the first failure or when ``timeout`` runs out."""
+        deadline = time.monotonic() + (self.shutdown_timeout if timeout is None else timeout)
+        delivered = True
+        for queue in self.queues.values():
+            delivered = queue.flush(deadline) and delivered
+        if self.meter_provider is not None:
+            remaining_ms = max(0.0, deadline - time.monotonic()) * 1000
+            delivered = bool(self.meter_provider.force_flush(int(remaining_ms))) and delivered
+        return delivered
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flush and stop; bounded by ``timeout`` (default ``OTEL_OPS_SHUTDOWN_TIMEOUT``, 2 s)."""
+        global _current
+        with _lock:
+            if self._shut_down:
+                return True
+            self._shut_down = True
+        deadline = time.monotonic() + (self.shutdown_timeout if timeout is None else timeout)
+        delivered = True
+        for queue in self.queues.values():
+            delivered = queue.shutdown(deadline) and delivered
+        if self.meter_provider is not None:
+            remaining_ms = max(0.0, deadline - time.monotonic()) * 1000
+            try:
+                self.meter_provider.shutdown(timeout_millis=remaining_ms)
+            except Exception:  # the SDK raises when the deadline passes
+                delivered = False
+        for transport in self.transports:
+            transport.close()
+        _logging_setup.uninstall(self.log_handlers)
+        with _lock:
+            if _current is self:
+                _current = None
+        return delivered
+
+
+def current() -> Telemetry | None:
+    return _current
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    core: s.CoreOptions
+    traces: s.TracesOptions
+    metrics: s.MetricsOptions
+    logs: s.LogsOptions
+    http: s.HttpOptions
+    scrub: s.ScrubOptions
+    genai: s.GenAIOptions
+
+
+def configure(
+    *,
+    service_name: str | None = None,
+    service_version: str | None = None,
+    environment: str | None = None,
+    resource_attributes: dict[str, Any] | None = None,
+    export: s.ExportOptions | None = None,
+    traces: s.TracesOptions | None = None,
+    metrics_options: s.MetricsOptions | None = None,
+    logs: s.LogsOptions | None = None,
+    http: s.HttpOptions | None = None,
+    scrub: s.ScrubOptions | None = None,
+    genai: s.GenAIOptions | None = None,
+    shutdown_timeout: float | None = None,
+    app: Any = None,
+) -> Telemetry:
+    """Set up traces, metrics and logs for this process; a second call returns the first result."""
+    global _current
+    with _lock:
+        if _current is not None:
+            if app is not None:
+                from otel_ops.instrumentation._fastapi import instrument_fastapi
+
+                instrument_fastapi(app, _current)
+            return _current
+        resolved = _Resolved(
+            core=s.resolve(s.CoreOptions(service_name=service_name, shutdown_timeout=shutdown_timeout)),
+            traces=s.resolve(traces or s.TracesOptions()),
+            metrics=s.resolve(metrics_options or s.MetricsOptions()),
+            logs=s.resolve(logs or s.LogsOptions()),
+            http=s.resolve(http or s.HttpOptions()),
+            scrub=s.resolve(scrub or s.ScrubOptions()),
+            genai=s.resolve(genai or s.GenAIOptions()),
+        )
+        extra = dict(resource_attributes or {})
+        if service_version:
+            extra["service.version"] = service_version
+        if environment:
+            extra["deployment.environment.name"] = environment
+        telemetry = _build(resolved, export or s.ExportOptions(), extra)
+        _current = telemetry
+    atexit.register(telemetry.shutdown)
+    if app is not None:
+        from otel_ops.instrumentation._fastapi import instrument_fastapi
+
+        instrument_fastapi(app, telemetry)
+    return telemetry
+
+
+def _exporters(names: tuple[str, ...] | None, signal: str) -> tuple[str, ...]:
+    chosen = []
+    for name in names or ():
+        allowed = (
+            ("otlp", "console", "none", "prometheus") if signal == "metrics" else ("otlp", "console", "none")
+        )
+        if name not in allowed:
+            _logger.warning(
+                "Ignoring unknown %s exporter %r (expected one of %s)", signal, name, ", ".join(allowed)
+            )
+            continue
+        if name != "none":
+            chosen.append(name)
+    return tuple(chosen)
+
+
+def _build(r: _Resolved, export: s.ExportOptions, extra: dict[str, Any]) -> Telemetry:
+    identity = ProcessIdentity()
+    resource = build_resource(r.core.service_name, r.core.resource_attributes or {}, extra, identity)
+    scrubber = Scrubber(r.scrub.patterns or (), r.scrub.keys or ()) if r.scrub.enabled else None
+    prices = (
+        PriceTable.from_file(r.genai.prices_file, r.genai.prices)
+        if r.genai.prices_file
+        else PriceTable(r.genai.prices)
+    )
+    disabled = bool(r.core.sdk_disabled)
+
+    tracer_provider: TracerProvider | None = None
+    meter_provider: MeterProvider | None = None
+    queues: dict[str, BatchQueue[Any]] = {}
+    transports: list[Transport] = []
+
+    def transports_for(signal: s.Signal, names: tuple[str, ...]) -> dict[str, Transport]:
+        config = s.resolve_signal_export(signal, export)
+        made = {name: transport_for(name, config) for name in names if name in _OTLP_LIKE}
+        transports.extend(made.values())
+        return made
+
+    if not disabled:
+        install_propagator(r.traces)
+        trace_exporters = _exporters(r.traces.exporter, "traces")
+        tracer_provider = build_tracer_provider(r.traces, resource)
+        for name, transport in transports_for("traces", trace_exporters).items():
+            queue: BatchQueue[Any] = BatchQueue(
+                f"spans-{name}" if name != "otlp" else "spans",
+                span_exporter(transport, identity, scrubber),
+                max_queue_size=r.traces.max_queue_size or 2048,
+                max_batch_size=r.traces.max_export_batch_size or 512,
+                schedule_delay=r.traces.schedule_delay or 1.0,
+                describe_endpoint=transport.endpoint,
+            )
+            queues["traces" if name == "otlp" else f"traces-{name}"] = queue
+            tracer_provider.add_span_processor(QueuedSpanProcessor(queue))
+        _set_global_tracer_provider(tracer_provider)
+
+        metric_exporters = _exporters(r.metrics.exporter, "metrics")
+        readers = build_readers(r.metrics, transports_for("metrics", metric_exporters), identity)
+        meter_provider = build_meter_provider(resource, readers)
+        _set_global_meter_provider(meter_provider)
+        if hasattr(os, "register_at_fork"):
+            provider = meter_provider
+            os.register_at_fork(after_in_child=lambda: reset_after_fork(provider))
+
+        log_exporters = _exporters(r.logs.exporter, "logs")
+        for name, transport in transports_for("logs", log_exporters).items():
+            log_queue: BatchQueue[Any] = BatchQueue(
+                "logs" if name == "otlp" else f"logs-{name}",
+                _log_exporter(transport, identity, resource),
+                max_queue_size=r.logs.max_queue_size or 2048,
+                max_batch_size=r.logs.max_export_batch_size or 512,
+                schedule_delay=r.logs.schedule_delay or 1.0,
+                describe_endpoint=transport.endpoint,
+            )
+            queues["logs" if name == "otlp" else f"logs-{name}"] = log_queue
+
+    meter = (meter_provider or metrics.get_meter_provider()).get_meter("otel_ops")
+    if meter_provider is not None:
+        own = {k: q for k, q in queues.items() if k in ("traces", "logs")}
+        register_queue_metrics(meter, own)
+        if r.metrics.process_metrics:
+            register_process_metrics(meter)
+
+    telemetry = Telemetry(
+        resource=resource,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        http=r.http,
+        scrubber=scrubber,
+        shutdown_timeout=r.core.shutdown_timeout if r.core.shutdown_timeout is not None else 2.0,
+        errors=ErrorRecorder(meter),
+        http_instruments=HttpInstruments(meter),
+        genai=GenAIInstruments(meter, prices),
+        queues=queues,
+        transports=transports,
+        disabled=disabled,
+    )
+    log_queues = [q for k, q in queues.items() if k.startswith("logs")]
+    telemetry.log_handlers = _logging_setup.install(r.logs, telemetry.service_name, scrubber, log_queues)
+    if r.http.client_propagation and not disabled:
+        _instrument_http_clients(tracer_provider, meter_provider)
+    return telemetry
+
+
+def _log_exporter(transport: Transport, identity: ProcessIdentity, resource: Resource) -> Any:
+    def export(batch: list[Any], timeout: float | None) -> Any:
+        request = encode_log_batch(batch, resource)
+        identity.stamp(request.resource_logs)
+        return transport.send(request, timeout)
+
+    return export
+
+
+def _set_global_tracer_provider(provider: TracerProvider) -> None:
+    existing = trace.get_tracer_provider()
+    if isinstance(existing, TracerProvider):
+        _logger.warning("otel-ops: a tracer provider was already set globally; otel-ops' spans go to its own")
+        return
+    trace.set_tracer_provider(provider)
+
+
+def _set_global_meter_provider(provider: MeterProvider) -> None:
+    existing = metrics.get_meter_provider()
+    if isinstance(existing, MeterProvider):
+        _logger.warning(
+            "otel-ops: a meter provider was already set globally; otel-ops' metrics go to its own"
+        )
+        return
+    metrics.set_meter_provider(provider)
+
+
+def _instrument_http_clients(
+    tracer_provider: TracerProvider | None, meter_provider: MeterProvider | None
+) -> None:
+    """Outgoing httpx and requests calls get client spans and carry ``traceparent``."""
+    for module, cls in (
+        ("opentelemetry.instrumentation.httpx", "HTTPXClientInstrumentor"),
+        ("opentelemetry.instrumentation.requests", "RequestsInstrumentor"),
+    ):
+        try:
+            instrumentor = getattr(__import__(module, fromlist=[cls]), cls)()
+        except Exception:  # the client library or its instrumentation is not installed
+            continue
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            try:
+                instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+            except Exception as exc:  # a missing client library shows up here
+                _logger.debug("otel-ops: not instrumenting %s: %s", module, exc)

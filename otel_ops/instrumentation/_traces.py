@@ -1,0 +1,135 @@
+"""Traces: the tracer provider, its sampler and propagators, and the queued span processor."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
+from opentelemetry import propagate
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.propagators.composite import CompositePropagator
+from opentelemetry.propagators.textmap import TextMapPropagator
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import (
+    Event,
+    ReadableSpan,
+    Span,
+    SpanLimits,
+    SpanProcessor,
+    TracerProvider,
+    sampling,
+)
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from otel_ops.config.settings import TracesOptions
+from otel_ops.instrumentation._batch import BatchQueue, Outcome
+from otel_ops.instrumentation._resource import ProcessIdentity
+from otel_ops.instrumentation._scrub import Scrubber
+from otel_ops.instrumentation._transport import Transport
+
+_logger = logging.getLogger("otel_ops.config")
+
+
+def build_sampler(options: TracesOptions) -> sampling.Sampler:
+    ratio = options.sampler_arg if options.sampler_arg is not None else 1.0
+    return {
+        "always_on": lambda: sampling.ALWAYS_ON,
+        "always_off": lambda: sampling.ALWAYS_OFF,
+        "traceidratio": lambda: sampling.TraceIdRatioBased(ratio),
+        "parentbased_always_on": lambda: sampling.ParentBased(sampling.ALWAYS_ON),
+        "parentbased_always_off": lambda: sampling.ParentBased(sampling.ALWAYS_OFF),
+        "parentbased_traceidratio": lambda: sampling.ParentBased(sampling.TraceIdRatioBased(ratio)),
+    }[options.sampler or "parentbased_always_on"]()
+
+
+def build_propagator(names: tuple[str, ...]) -> TextMapPropagator:
+    propagators: list[TextMapPropagator] = []
+    for name in names:
+        if name == "none":
+            return CompositePropagator([])
+        if name == "tracecontext":
+            propagators.append(TraceContextTextMapPropagator())
+        elif name == "baggage":
+            propagators.append(W3CBaggagePropagator())
+        else:
+            found = entry_points(group="opentelemetry_propagator", name=name)
+            if not found:
+                _logger.warning(
+                    "Ignoring unknown propagator %r in OTEL_PROPAGATORS (is its package installed?)", name
+                )
+                continue
+            propagators.append(next(iter(found)).load()())
+    return CompositePropagator(propagators)
+
+
+def build_tracer_provider(options: TracesOptions, resource: Resource) -> TracerProvider:
+    limits = SpanLimits(
+        max_span_attributes=options.attribute_count_limit,
+        max_attribute_length=options.attribute_value_length_limit,
+        max_events=options.event_count_limit,
+        max_links=options.link_count_limit,
+    )
+    return TracerProvider(resource=resource, sampler=build_sampler(options), span_limits=limits)
+
+
+def install_propagator(options: TracesOptions) -> None:
+    propagate.set_global_textmap(build_propagator(options.propagators or ("tracecontext", "baggage")))
+
+
+class QueuedSpanProcessor(SpanProcessor):
+    """Hands finished, sampled spans to a :class:`BatchQueue`; costs one deque append per span."""
+
+    def __init__(self, queue: BatchQueue[ReadableSpan]) -> None:
+        self._put = queue.put
+        self.queue = queue
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        return None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.context.trace_flags.sampled:
+            self._put(span)
+
+    def shutdown(self) -> None:  # the Telemetry owner shuts the queue down with its deadline
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.queue.flush(time.monotonic() + timeout_millis / 1000)
+
+
+def _scrub_span(span: ReadableSpan, scrubber: Scrubber) -> None:
+    attributes = span.attributes
+    if attributes:
+        clean = scrubber.attributes(attributes)
+        if clean is not None:
+            span._attributes = clean  # type: ignore[attr-defined]
+    if span.events:
+        events = []
+        changed = False
+        for event in span.events:
+            clean = scrubber.attributes(event.attributes) if event.attributes else None
+            if clean is not None:
+                changed = True
+                events.append(Event(event.name, clean, event.timestamp))
+            else:
+                events.append(event)
+        if changed:
+            span._events = tuple(events)  # type: ignore[attr-defined]
+
+
+def span_exporter(
+    transport: Transport, identity: ProcessIdentity, scrubber: Scrubber | None
+) -> Callable[[list[ReadableSpan], float | None], Outcome]:
+    def export(batch: list[ReadableSpan], timeout: float | None) -> Outcome:
+        if scrubber is not None:
+            for span in batch:
+                _scrub_span(span, scrubber)
+        request = encode_spans(batch)
+        identity.stamp(request.resource_spans)
+        return transport.send(request, timeout)
+
+    return export
