@@ -21,6 +21,7 @@ from otel_ops.instrumentation._scrub import Scrubber
 
 _ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access", "hypercorn.access")
 _restore: list[tuple[logging.Handler, logging.Formatter | None]] = []
+_installed_with: tuple[Any, ...] | None = None
 
 
 def _stream_handlers(logger: logging.Logger) -> list[logging.Handler]:
@@ -42,8 +43,10 @@ def _non_propagating() -> list[logging.Logger]:
 def install(
     options: LogsOptions, service_name: str, scrubber: Scrubber | None, queues: list[BatchQueue[Any]]
 ) -> list[logging.Handler]:
+    global _installed_with
     if not options.capture:
         return []
+    _installed_with = (options, service_name, scrubber, queues)
     root = logging.getLogger()
     level = logging.getLevelName((options.level or "info").upper())
     explicit_level = _env.raw("OTEL_OPS_LOG_LEVEL") is not None
@@ -86,3 +89,11 @@ def uninstall(handlers: list[logging.Handler]) -> None:
     while _restore:
         handler, formatter = _restore.pop()
         handler.setFormatter(formatter)  # type: ignore[arg-type]
+
+
+def reinstall(handlers: list[logging.Handler]) -> list[logging.Handler]:
+    """Put otel-ops' handlers and formatters back after the app replaced the logging configuration."""
+    if _installed_with is None:
+        return handlers
+    uninstall(handlers)
+    return install(*_installed_with)
