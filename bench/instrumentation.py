@@ -1,0 +1,335 @@
+"""Instrumentation benchmark: otel-ops against an uninstrumented app and the stock OpenTelemetry setup,
+measured in the same run on loopback, reported as ratios.
+
+    .venv/bin/python -m bench.instrumentation [--seconds 8] [--rounds 2]
+
+1. Throughput (wrk, one uvicorn worker, traces + metrics + logs at 100% sampling); target >= 0.60x.
+2. One JSON log line with trace correlation (format + full ``logger.info`` to /dev/null); target <= 4 us.
+3. Shutdown time with the collector down; target < 2 s.
+4. Delivery ratio with the collector up, after SIGTERM; target 100%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+VARIANTS = ("none", "stock", "otel-ops")
+
+
+class Receiver:
+    """A minimal OTLP/HTTP endpoint: answers 200 at once; counts spans and logs when asked to."""
+
+    def __init__(self, count: bool = False) -> None:
+        self.count = count
+        self.spans = 0
+        self.logs = 0
+        self.requests = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                return
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.requests += 1
+                if receiver.count:
+                    receiver._count(self.path, body)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _count(self, path: str, body: bytes) -> None:
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        if path.endswith("/v1/traces"):
+            message = ExportTraceServiceRequest.FromString(body)
+            self.spans += sum(len(ss.spans) for rs in message.resource_spans for ss in rs.scope_spans)
+        elif path.endswith("/v1/logs"):
+            message = ExportLogsServiceRequest.FromString(body)
+            self.logs += sum(
+                1
+                for rl in message.resource_logs
+                for sl in rl.scope_logs
+                for r in sl.log_records
+                if sl.scope.name == "bench.app"
+            )
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(variant: str, endpoint: str, port: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(
+        BENCH_VARIANT=variant,
+        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+        OTEL_SERVICE_NAME=f"bench-{variant}",
+        PYTHONPATH=str(REPO),
+    )
+    process = subprocess.Popen(
+        [PY, "-m", "uvicorn", "bench.apps:app", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+        + ["--loop", "uvloop", "--http", "httptools"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"the {variant} server did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wrk(port: int, seconds: int, connections: int = 32) -> float:
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", f"http://127.0.0.1:{port}/work/7"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if not match:
+        raise SystemExit(f"could not read wrk's output:\n{output}")
+    return float(match.group(1))
+
+
+def throughput(seconds: int, rounds: int) -> dict[str, float]:
+    receiver = Receiver()
+    results: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    try:
+        for _ in range(rounds):
+            for variant in VARIANTS:
+                port = free_port()
+                server = start_server(variant, f"http://127.0.0.1:{receiver.port}", port)
+                try:
+                    wrk(port, 2)  # warm-up
+                    results[variant].append(wrk(port, seconds))
+                finally:
+                    stop(server)
+    finally:
+        receiver.close()
+    return {v: statistics.median(r) for v, r in results.items()}
+
+
+def delivery(variant: str, requests: int) -> tuple[float, float]:
+    receiver = Receiver(count=True)
+    port = free_port()
+    server = start_server(variant, f"http://127.0.0.1:{receiver.port}", port)
+    try:
+        with httpx.Client() as client:
+            for i in range(requests):
+                client.get(f"http://127.0.0.1:{port}/work/{i}")
+    finally:
+        stop(server)
+        time.sleep(0.5)
+        receiver.close()
+    return receiver.spans / requests, receiver.logs / requests
+
+
+SHUTDOWN_SCRIPT = """
+import logging, sys, time
+variant = sys.argv[1]
+if variant == "otel-ops":
+    import otel_ops
+    otel_ops.configure(logs=otel_ops.LogsOptions(console="none"))
+    stop = otel_ops.shutdown
+else:
+    from opentelemetry import _logs, metrics, trace
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    tp = TracerProvider(); tp.add_span_processor(BatchSpanProcessor(OTLPSpanExporter())); trace.set_tracer_provider(tp)
+    mp = MeterProvider(metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())])
+    metrics.set_meter_provider(mp)
+    lp = LoggerProvider(); lp.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
+    logging.getLogger().addHandler(LoggingHandler(logger_provider=lp)); logging.getLogger().setLevel(logging.INFO)
+    def stop():
+        tp.shutdown(); lp.shutdown(); mp.shutdown()
+from opentelemetry import trace
+tracer = trace.get_tracer("bench")
+log = logging.getLogger("bench.app")
+for i in range(5000):
+    with tracer.start_as_current_span("work"):
+        log.info("item %d", i)
+start = time.monotonic()
+stop()
+print(time.monotonic() - start)
+"""
+
+
+def shutdown_seconds(variant: str) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}", PYTHONPATH=str(REPO))
+    try:
+        result = subprocess.run(
+            [PY, "-c", SHUTDOWN_SCRIPT, variant], env=env, capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        return float("inf")
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+LOG_COST_SCRIPT = """
+import logging, os, timeit, sys
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+trace.set_tracer_provider(TracerProvider())
+tracer = trace.get_tracer("bench")
+devnull = open(os.devnull, "w")
+
+def pjl():
+    from pythonjsonlogger.json import JsonFormatter
+    class TraceIds(logging.Filter):  # what LoggingInstrumentor-style correlation adds per record
+        def filter(self, record):
+            ctx = trace.get_current_span().get_span_context()
+            record.trace_id = format(ctx.trace_id, "032x")
+            record.span_id = format(ctx.span_id, "016x")
+            return True
+    handler = logging.StreamHandler(devnull)
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s"))
+    handler.addFilter(TraceIds())
+    return handler
+
+def ours():
+    from otel_ops.instrumentation._logs import JsonFormatter
+    from otel_ops.instrumentation._scrub import Scrubber
+    handler = logging.StreamHandler(devnull)
+    handler.setFormatter(JsonFormatter("bench", Scrubber()))
+    return handler
+
+results = {}
+for name, make in (("python-json-logger", pjl), ("otel-ops", ours)):
+    handler = make()
+    logger = logging.getLogger(f"bench.{name}")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    with tracer.start_as_current_span("request"):
+        record = logger.makeRecord(logger.name, logging.INFO, "bench.py", 1, "handled item %d for %s", (7, "u"), None)
+        n = 20000
+        def fmt():
+            r = logging.LogRecord(record.name, record.levelno, record.pathname, record.lineno, record.msg, record.args, None)
+            for f in handler.filters:
+                f.filter(r)
+            handler.format(r)
+        best_format = min(timeit.repeat(fmt, number=n, repeat=5)) / n
+        best_call = min(timeit.repeat(lambda: logger.info("handled item %d for %s", 7, "u"), number=n, repeat=5)) / n
+    results[name] = (best_format * 1e6, best_call * 1e6)
+for name, (f, c) in results.items():
+    print(name, round(f, 2), round(c, 2))
+"""
+
+
+def log_cost() -> dict[str, tuple[float, float]]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    output = subprocess.run([PY, "-c", LOG_COST_SCRIPT], env=env, capture_output=True, text=True, check=True).stdout
+    costs = {}
+    for line in output.strip().splitlines():
+        name, fmt, call = line.rsplit(" ", 2)
+        costs[name] = (float(fmt), float(call))
+    return costs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=8, help="wrk duration per measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="measurements per variant (median is reported)")
+    parser.add_argument("--requests", type=int, default=2000, help="requests for the delivery check")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: run `make setup` (it installs Debian's wrk)")
+
+    rps = throughput(args.seconds, args.rounds)
+    costs = log_cost()
+    shutdown = {v: shutdown_seconds(v) for v in ("stock", "otel-ops")}
+    delivered = {v: delivery(v, args.requests) for v in ("stock", "otel-ops")}
+
+    base = rps["none"]
+    print(
+        textwrap.dedent(
+            f"""
+            ### Throughput (trivial endpoint, one INFO log line per request, 100% sampling)
+            | variant | requests/s | ratio to uninstrumented |
+            | --- | ---: | ---: |
+            | uninstrumented | {base:.0f} | 1.00x |
+            | stock OpenTelemetry | {rps["stock"]:.0f} | {rps["stock"] / base:.2f}x |
+            | otel-ops | {rps["otel-ops"]:.0f} | {rps["otel-ops"] / base:.2f}x (target >= 0.60x) |
+
+            ### One JSON log line with trace correlation (us, best of 5)
+            | formatter | format only | full logger.info to /dev/null |
+            | --- | ---: | ---: |
+            | python-json-logger + trace-id filter | {costs["python-json-logger"][0]:.2f} | {costs["python-json-logger"][1]:.2f} |
+            | otel-ops JsonFormatter (with scrubbing) | {costs["otel-ops"][0]:.2f} | {costs["otel-ops"][1]:.2f} |
+
+            ### Shutdown with the collector down (5000 spans + 5000 logs queued)
+            | variant | seconds |
+            | --- | ---: |
+            | stock OpenTelemetry | {shutdown["stock"]:.2f} |
+            | otel-ops | {shutdown["otel-ops"]:.2f} (target < 2 s) |
+
+            ### Delivery with the collector up ({args.requests} requests, then SIGTERM)
+            | variant | spans delivered | logs delivered |
+            | --- | ---: | ---: |
+            | stock OpenTelemetry | {delivered["stock"][0]:.1%} | {delivered["stock"][1]:.1%} |
+            | otel-ops | {delivered["otel-ops"][0]:.1%} | {delivered["otel-ops"][1]:.1%} |
+            """
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
