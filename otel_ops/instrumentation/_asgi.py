@@ -14,11 +14,13 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Status, StatusCode
 
 from otel_ops.instrumentation._correlation import RequestIds, request_ids
 from otel_ops.instrumentation._errors import ErrorRecorder
+from otel_ops.instrumentation._http_metrics import HttpServerMetrics, SdkHttpMetrics
 from otel_ops.instrumentation._scrub import Scrubber
+from otel_ops.instrumentation._server_span import ServerSpanFactory
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -38,19 +40,6 @@ def _valid_request_id(value: str) -> bool:
     return 0 < len(value) <= _MAX_REQUEST_ID_LENGTH and value.isprintable()
 
 
-class HttpInstruments:
-    def __init__(self, meter: Any) -> None:
-        self.duration = meter.create_histogram(
-            "http.server.request.duration",
-            unit="s",
-            description="Duration of HTTP server requests.",
-            explicit_bucket_boundaries_advisory=HTTP_DURATION_BUCKETS,
-        )
-        self.active = meter.create_up_down_counter(
-            "http.server.active_requests", unit="{request}", description="Requests being served."
-        )
-
-
 class TelemetryMiddleware:
     """Pure ASGI middleware; wraps the whole application (outermost), so it sees the final status code and
     unhandled exceptions."""
@@ -59,8 +48,8 @@ class TelemetryMiddleware:
         self,
         app: ASGIApp,
         *,
-        tracer: trace.Tracer,
-        instruments: HttpInstruments,
+        spans: ServerSpanFactory,
+        metrics: HttpServerMetrics | SdkHttpMetrics,
         errors: ErrorRecorder,
         excluded_paths: tuple[str, ...],
         request_id_header: str,
@@ -68,9 +57,8 @@ class TelemetryMiddleware:
         on_shutdown: Callable[[], object] | None = None,
     ) -> None:
         self.app = app
-        self._tracer = tracer
-        self._duration = instruments.duration
-        self._active = instruments.active
+        self._spans = spans
+        self._metrics = metrics
         self._errors = errors
         self._excluded = frozenset(p for p in excluded_paths if not p.endswith("*"))
         self._excluded_prefixes = tuple(p[:-1] for p in excluded_paths if p.endswith("*"))
@@ -115,8 +103,9 @@ class TelemetryMiddleware:
 
         method: str = scope["method"]
         scheme: str = scope.get("scheme", "http")
+        known_method = method if method in _KNOWN_METHODS else "_OTHER"
         attributes: dict[str, Any] = {
-            "http.request.method": method if method in _KNOWN_METHODS else "_OTHER",
+            "http.request.method": known_method,
             "url.path": path,
             "url.scheme": scheme,
             "request.id": request_id,
@@ -142,7 +131,7 @@ class TelemetryMiddleware:
             attributes["network.protocol.version"] = version
 
         parent = self._extract(carrier) if carrier is not None else None
-        span = self._tracer.start_span(method, context=parent, kind=SpanKind.SERVER, attributes=attributes)
+        span = self._spans.start(method, parent, attributes)
         token = otel_context.attach(trace.set_span_in_context(span, parent))
         span_context = span.get_span_context()
         request_ids.set(
@@ -153,8 +142,7 @@ class TelemetryMiddleware:
                 span_context.span_id,
             )
         )
-        metric_attributes = {"http.request.method": attributes["http.request.method"], "url.scheme": scheme}
-        self._active.add(1, metric_attributes)
+        self._metrics.started(known_method, scheme)
         status_code = 0
         rid_value = request_id.encode("latin-1")
 
@@ -195,10 +183,15 @@ class TelemetryMiddleware:
             if span.is_recording():
                 span.update_name(span_name)
                 span.set_attributes(final)
-            final.update(metric_attributes)
-            final.pop("error.fingerprint", None)
-            self._duration.record(duration, final)
-            self._active.add(-1, metric_attributes)
+            sampled = span_context.trace_flags.sampled
+            self._metrics.finished(
+                known_method,
+                scheme,
+                (known_method, scheme, route_template, status_code, error_type),
+                duration,
+                span_context.trace_id if sampled else 0,
+                span_context.span_id if sampled else 0,
+            )
             span.end()
             otel_context.detach(token)
 

@@ -7,13 +7,36 @@ Inside the request, the current span (e.g. an LLM call's child span) gives the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import NamedTuple
 
 from opentelemetry import trace
 
 _INVALID_SPAN = trace.INVALID_SPAN
-_get_current_span = trace.get_current_span
+
+
+def _span_getter() -> Callable[[], trace.Span]:
+    """``trace.get_current_span`` without its layers of indirection when the default runtime context is
+    in use (a dictionary in a context variable); the public function otherwise."""
+    try:
+        from opentelemetry.context import _RUNTIME_CONTEXT
+        from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
+        from opentelemetry.trace.propagation import _SPAN_KEY
+
+        if type(_RUNTIME_CONTEXT) is ContextVarsRuntimeContext:
+            current = _RUNTIME_CONTEXT._current_context.get  # type: ignore[attr-defined]
+
+            def get_current_span() -> trace.Span:
+                return current().get(_SPAN_KEY, _INVALID_SPAN)  # type: ignore[no-any-return]
+
+            return get_current_span
+    except (ImportError, AttributeError):
+        pass
+    return trace.get_current_span
+
+
+_get_current_span = _span_getter()
 
 
 class RequestIds(NamedTuple):

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from opentelemetry import trace
-
 from otel_ops.instrumentation._asgi import TelemetryMiddleware
 from otel_ops.instrumentation._telemetry import Telemetry, configure, current
 
@@ -22,8 +20,8 @@ _MARK = "_otel_ops_instrumented"
 def _middleware(app: Any, telemetry: Telemetry) -> TelemetryMiddleware:
     return TelemetryMiddleware(
         app,
-        tracer=trace.get_tracer("otel_ops.asgi", tracer_provider=telemetry.tracer_provider),
-        instruments=telemetry.http_instruments,
+        spans=telemetry.server_spans,
+        metrics=telemetry.http_metrics,
         errors=telemetry.errors,
         excluded_paths=telemetry.http.excluded_paths or (),
         request_id_header=telemetry.http.request_id_header or "x-request-id",

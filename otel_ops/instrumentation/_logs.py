@@ -40,6 +40,7 @@ _STANDARD_ATTRS = frozenset(
         "_otel_ops",
     }
 )
+_PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
 # Loggers whose records are never exported over OTLP: the exporters' own, to avoid feedback loops.
 _NOT_EXPORTED_PREFIXES = ("opentelemetry", "otel_ops.export", "urllib3", "grpc", "uvicorn.access")
 
@@ -59,23 +60,29 @@ def _severity(levelno: int) -> int:
     return number
 
 
-def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> logging.LogRecord:
-    """Stamp correlation ids (and an exception fingerprint) on ``record``, once; scrub its message."""
-    if "_otel_ops" in record.__dict__:
-        return record
+def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> dict[str, Any]:
+    """Stamp correlation ids (and an exception fingerprint) on ``record`` and scrub its message, once per
+    record; returns its ``extra=`` attributes (scrubbed), which formatters and handlers share."""
+    attributes = record.__dict__
+    done = attributes.get("_otel_ops")
+    if done is not None:
+        return done  # type: ignore[no-any-return]
+    extra: dict[str, Any] = {}
+    if len(attributes) != _PLAIN_RECORD_SIZE:  # a plain record has exactly its standard attributes
+        extra_keys = attributes.keys() - _STANDARD_ATTRS
+        if extra_keys:
+            extra = {k: attributes[k] for k in extra_keys}
     record.trace_id, record.span_id, record.request_id = current_ids()
     message = record.getMessage()
     if scrubber is not None:
         message = scrubber.text(message)
+        if extra:
+            extra = scrubber.attributes(extra) or extra
     record.message = message
     exc = record.exc_info[1] if record.exc_info else None
     record.error_fingerprint = fingerprint(exc) if exc is not None else None
-    record._otel_ops = True
-    return record
-
-
-def extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS}
+    record._otel_ops = extra
+    return extra
 
 
 class _SecondClock:
@@ -87,12 +94,12 @@ class _SecondClock:
         self._second = -1
         self._prefix = ""
 
-    def __call__(self, created: float) -> str:
+    def __call__(self, created: float, msecs: float) -> str:
         second = int(created)
         if second != self._second:
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             self._second = second
-        return f"{self._prefix}.{int((created - second) * 1000):03d}Z"
+        return f"{self._prefix}.{int(msecs):03d}Z"
 
 
 class JsonFormatter(logging.Formatter):
@@ -106,9 +113,9 @@ class JsonFormatter(logging.Formatter):
         self._clock = _SecondClock()
 
     def format(self, record: logging.LogRecord) -> str:
-        correlate(record, self._scrubber)
+        extra = correlate(record, self._scrubber)
         data: dict[str, Any] = {
-            "timestamp": self._clock(record.created),
+            "timestamp": self._clock(record.created, record.msecs),
             "level": record.levelname,
             "logger": record.name,
             "message": record.message,
@@ -117,10 +124,7 @@ class JsonFormatter(logging.Formatter):
             "span_id": record.span_id,
             "request_id": record.request_id,
         }
-        extra = extras(record)
         if extra:
-            if self._scrubber is not None:
-                extra = self._scrubber.attributes(extra) or extra
             for key, value in extra.items():
                 data.setdefault(key, value)
         if record.exc_info and record.exc_info[1] is not None:
@@ -166,10 +170,7 @@ class OtlpLogHandler(logging.Handler):
         if record.name.startswith(_NOT_EXPORTED_PREFIXES):
             return
         try:
-            correlate(record, self._scrubber)
-            attributes = extras(record)
-            if attributes and self._scrubber is not None:
-                attributes = self._scrubber.attributes(attributes) or attributes
+            attributes = dict(correlate(record, self._scrubber))
             if record.request_id:
                 attributes["request.id"] = record.request_id
             if record.exc_info and record.exc_info[1] is not None:

@@ -17,16 +17,18 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from otel_ops.config import settings as s
 from otel_ops.instrumentation import _logging_setup
-from otel_ops.instrumentation._asgi import HttpInstruments
+from otel_ops.instrumentation._asgi import HTTP_DURATION_BUCKETS
 from otel_ops.instrumentation._batch import BatchQueue
 from otel_ops.instrumentation._errors import ErrorRecorder
 from otel_ops.instrumentation._genai import GenAIInstruments, PriceTable
+from otel_ops.instrumentation._http_metrics import HttpServerMetrics, SdkHttpMetrics, attach_to_readers
 from otel_ops.instrumentation._logs import encode_log_batch
 from otel_ops.instrumentation._metrics import build_meter_provider, build_readers, reset_after_fork
 from otel_ops.instrumentation._process_metrics import register_process_metrics
 from otel_ops.instrumentation._resource import ProcessIdentity, build_resource
 from otel_ops.instrumentation._scrub import Scrubber
 from otel_ops.instrumentation._self_metrics import register_queue_metrics
+from otel_ops.instrumentation._server_span import ServerSpanFactory
 from otel_ops.instrumentation._traces import (
     QueuedSpanProcessor,
     build_tracer_provider,
@@ -52,7 +54,8 @@ class Telemetry:
     scrubber: Scrubber | None
     shutdown_timeout: float
     errors: ErrorRecorder
-    http_instruments: HttpInstruments
+    http_metrics: HttpServerMetrics | SdkHttpMetrics
+    server_spans: ServerSpanFactory
     genai: GenAIInstruments
     queues: dict[str, BatchQueue[Any]] = field(default_factory=dict)
     transports: list[Transport] = field(default_factory=list)
@@ -210,7 +213,7 @@ def _build(r: _Resolved, export: s.ExportOptions, extra: dict[str, Any]) -> Tele
         for name, transport in transports_for("traces", trace_exporters).items():
             queue: BatchQueue[Any] = BatchQueue(
                 f"spans-{name}" if name != "otlp" else "spans",
-                span_exporter(transport, identity, scrubber),
+                span_exporter(transport, identity, scrubber, resource),
                 max_queue_size=r.traces.max_queue_size or 2048,
                 max_batch_size=r.traces.max_export_batch_size or 512,
                 schedule_delay=r.traces.schedule_delay or 1.0,
@@ -255,7 +258,8 @@ def _build(r: _Resolved, export: s.ExportOptions, extra: dict[str, Any]) -> Tele
         scrubber=scrubber,
         shutdown_timeout=r.core.shutdown_timeout if r.core.shutdown_timeout is not None else 2.0,
         errors=ErrorRecorder(meter),
-        http_instruments=HttpInstruments(meter),
+        http_metrics=_http_metrics(meter_provider, meter, resource, r.metrics.cardinality_limit or 2000),
+        server_spans=_server_spans(tracer_provider, queues, r.traces.attribute_value_length_limit),
         genai=GenAIInstruments(meter, prices),
         queues=queues,
         transports=transports,
@@ -266,6 +270,38 @@ def _build(r: _Resolved, export: s.ExportOptions, extra: dict[str, Any]) -> Tele
     if r.http.client_propagation and not disabled:
         _instrument_http_clients(tracer_provider, meter_provider)
     return telemetry
+
+
+def _http_metrics(
+    provider: MeterProvider | None, meter: Any, resource: Resource, limit: int
+) -> HttpServerMetrics | SdkHttpMetrics:
+    if provider is not None:
+        fast = HttpServerMetrics(HTTP_DURATION_BUCKETS, limit)
+        if attach_to_readers(provider, resource, fast):
+            return fast
+    return SdkHttpMetrics(meter, HTTP_DURATION_BUCKETS)
+
+
+def _server_spans(
+    provider: TracerProvider | None, queues: dict[str, BatchQueue[Any]], value_length_limit: int | None
+) -> ServerSpanFactory:
+    from opentelemetry.sdk.trace import sampling
+
+    puts = [queue.put for name, queue in queues.items() if name.startswith("traces")]
+    if not puts:
+        return ServerSpanFactory(sampling.ALWAYS_OFF if provider is None else provider.sampler, None, None)
+    if len(puts) == 1:
+        return ServerSpanFactory(
+            provider.sampler if provider else sampling.ALWAYS_OFF, puts[0], value_length_limit
+        )
+
+    def fan_out(span: Any) -> None:
+        for put in puts:
+            put(span)
+
+    return ServerSpanFactory(
+        provider.sampler if provider else sampling.ALWAYS_OFF, fan_out, value_length_limit
+    )
 
 
 def _log_exporter(transport: Transport, identity: ProcessIdentity, resource: Resource) -> Any:

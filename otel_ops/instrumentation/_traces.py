@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import Any
 
 from opentelemetry import propagate
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
@@ -13,6 +14,7 @@ from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.propagators.textmap import TextMapPropagator
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import (
     Event,
@@ -27,8 +29,10 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from otel_ops.config.settings import TracesOptions
 from otel_ops.instrumentation._batch import BatchQueue, Outcome
+from otel_ops.instrumentation._otlp_encoding import encode_resource
 from otel_ops.instrumentation._resource import ProcessIdentity
 from otel_ops.instrumentation._scrub import Scrubber
+from otel_ops.instrumentation._server_span import ServerSpan, encode_server_spans
 from otel_ops.instrumentation._transport import Transport
 
 _logger = logging.getLogger("otel_ops.config")
@@ -121,14 +125,33 @@ def _scrub_span(span: ReadableSpan, scrubber: Scrubber) -> None:
             span._events = tuple(events)  # type: ignore[attr-defined]
 
 
+def _scrub_server_span(span: ServerSpan, scrubber: Scrubber) -> None:
+    clean = scrubber.attributes(span.attributes)
+    if clean is not None:
+        span.attributes = clean
+    for index, (name, timestamp, attributes) in enumerate(span._events):
+        clean = scrubber.attributes(attributes)
+        if clean is not None:
+            span._events[index] = (name, timestamp, clean)
+
+
 def span_exporter(
-    transport: Transport, identity: ProcessIdentity, scrubber: Scrubber | None
-) -> Callable[[list[ReadableSpan], float | None], Outcome]:
-    def export(batch: list[ReadableSpan], timeout: float | None) -> Outcome:
+    transport: Transport, identity: ProcessIdentity, scrubber: Scrubber | None, resource: Resource
+) -> Callable[[list[Any], float | None], Outcome]:
+    """Encodes a batch of SDK spans and otel-ops server spans into one OTLP request, and sends it."""
+    encoded_resource = encode_resource(resource)
+
+    def export(batch: list[Any], timeout: float | None) -> Outcome:
+        server_spans = [span for span in batch if type(span) is ServerSpan]
+        sdk_spans = [span for span in batch if type(span) is not ServerSpan] if server_spans else batch
         if scrubber is not None:
-            for span in batch:
+            for span in sdk_spans:
                 _scrub_span(span, scrubber)
-        request = encode_spans(batch)
+            for span in server_spans:
+                _scrub_server_span(span, scrubber)
+        request = encode_spans(sdk_spans) if sdk_spans else ExportTraceServiceRequest()
+        if server_spans:
+            request.resource_spans.append(encode_server_spans(server_spans, encoded_resource))
         identity.stamp(request.resource_spans)
         return transport.send(request, timeout)
 

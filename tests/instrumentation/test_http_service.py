@@ -208,6 +208,10 @@ def test_http_metrics_follow_semconv(sink, servers, tmp_path):
     assert routes["/items/{item_id}"]["http.response.status_code"] == 200
     assert routes["/fail/{n}"]["error.type"] == "RuntimeError"
     assert "url.path" not in routes["/items/{item_id}"]  # high-cardinality paths stay off metrics
+    # exemplars link the latency histogram to the request's trace
+    items = next(p for p in points if p["attributes"]["http.route"] == "/items/{item_id}")
+    span = next(s for s in server_spans(sink) if s["attributes"]["url.path"] == "/items/1")
+    assert [e["trace_id"] for e in items["exemplars"]] == [span["trace_id"]]
     names = sink.metric_names()
     for name in (
         "http.server.active_requests",

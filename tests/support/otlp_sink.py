@@ -206,6 +206,14 @@ class OtlpSink:
                                     sum=dp.sum,
                                     bounds=list(dp.explicit_bounds),
                                     bucket_counts=list(dp.bucket_counts),
+                                    exemplars=[
+                                        {
+                                            "trace_id": e.trace_id.hex(),
+                                            "span_id": e.span_id.hex(),
+                                            "value": e.as_double,
+                                        }
+                                        for e in dp.exemplars
+                                    ],
                                 )
                             elif kind in ("sum", "gauge"):
                                 point["value"] = (
