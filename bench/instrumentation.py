@@ -101,8 +101,21 @@ def start_server(variant: str, endpoint: str, port: int) -> subprocess.Popen[byt
         PYTHONPATH=str(REPO),
     )
     process = subprocess.Popen(
-        [PY, "-m", "uvicorn", "bench.apps:app", "--port", str(port), "--no-access-log", "--log-level", "warning"]
-        + ["--loop", "uvloop", "--http", "httptools"],
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            "bench.apps:app",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -276,7 +289,9 @@ for name, (f, c) in results.items():
 
 def log_cost() -> dict[str, tuple[float, float]]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    output = subprocess.run([PY, "-c", LOG_COST_SCRIPT], env=env, capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [PY, "-c", LOG_COST_SCRIPT], env=env, capture_output=True, text=True, check=True
+    ).stdout
     costs = {}
     for line in output.strip().splitlines():
         name, fmt, call = line.rsplit(" ", 2)
@@ -285,7 +300,9 @@ def log_cost() -> dict[str, tuple[float, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=8, help="wrk duration per measurement")
     parser.add_argument("--rounds", type=int, default=2, help="measurements per variant (median is reported)")
     parser.add_argument("--requests", type=int, default=2000, help="requests for the delivery check")

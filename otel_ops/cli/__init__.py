@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from otel_ops.cli import anomaly, collector, run
+from otel_ops.cli import anomaly, collector, demo, run
 
 app = typer.Typer(
     name="otel-ops",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 run.register(app)
+demo.register(app)
 app.add_typer(collector.app, name="collector")
 app.add_typer(anomaly.app, name="anomaly")
 

@@ -174,7 +174,7 @@ class TelemetryMiddleware:
                 final["http.response.status_code"] = status_code
             error_type: str | None = None
             if error is not None:
-                error_type = self._errors.record(span, error, route_template)
+                error_type = self._errors.record(span, error)
             elif status_code >= 500:
                 error_type = str(status_code)
             if error_type is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from opentelemetry import trace
@@ -17,7 +18,7 @@ class ErrorRecorder:
             description="Exceptions recorded, by type and fingerprint (one fingerprint per distinct bug).",
         )
 
-    def record(self, span: trace.Span, exc: BaseException, route: str | None = None) -> str:
+    def record(self, span: trace.Span, exc: BaseException) -> str:
         """Record ``exc`` on ``span`` and count it; returns its ``error.type``."""
         error_type = exception_type_name(exc)
         print_ = fingerprint(exc)
@@ -25,10 +26,10 @@ class ErrorRecorder:
             span.record_exception(exc, attributes={"exception.fingerprint": print_}, escaped=True)
             span.set_attribute("error.fingerprint", print_)
             span.set_status(trace.Status(trace.StatusCode.ERROR, f"{error_type}: {exc}"[:200]))
-        attributes = {"error.type": error_type, "error.fingerprint": print_}
-        if route:
-            attributes["http.route"] = route
-        self._counter.add(1, attributes)
+        if not getattr(exc, "_otel_ops_counted", False):  # once per error, however many spans it crosses
+            with contextlib.suppress(AttributeError, TypeError):  # exceptions with __slots__
+                exc._otel_ops_counted = True  # type: ignore[attr-defined]
+            self._counter.add(1, {"error.type": error_type, "error.fingerprint": print_})
         return error_type
 
 

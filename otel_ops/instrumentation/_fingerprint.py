@@ -7,6 +7,7 @@ URLs, e-mail addresses, quoted values, hex) replaced by placeholders.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import sys
@@ -43,7 +44,7 @@ def _in_app(filename: str) -> bool:
             or "dist-packages" in filename
             or filename.startswith(_LIBRARY_ROOTS)
             or filename.startswith("<")
-            or "/otel_ops/" in filename
+            or "/otel_ops/instrumentation/" in filename
         )
         _in_app_cache[filename] = cached
     return cached
@@ -77,9 +78,19 @@ def exception_type_name(exc: BaseException) -> str:
 
 
 def fingerprint(exc: BaseException) -> str:
-    """A 16-hex-digit id grouping occurrences of the same error."""
+    """A 16-hex-digit id grouping occurrences of the same error.
+
+    Computed once per exception object, where it is first recorded (its innermost handler), so an error
+    recorded again on its way out (LLM call, agent run, HTTP request) keeps one fingerprint.
+    """
+    cached = getattr(exc, "_otel_ops_fingerprint", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     parts = [exception_type_name(exc), *_frames(exc.__traceback__), normalize_message(str(exc))]
-    return hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
+    result = hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
+    with contextlib.suppress(AttributeError, TypeError):  # exceptions with __slots__ or from C extensions
+        exc._otel_ops_fingerprint = result  # type: ignore[attr-defined]
+    return result
 
 
 def fingerprint_current() -> str | None:

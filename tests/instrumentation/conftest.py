@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -81,7 +82,7 @@ class Server:
     def __init__(self, args: list[str], env: dict[str, str], port: int, cwd: Path) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self._log = open(cwd / f"server-{port}.log", "w+")  # noqa: SIM115 - closed in stop()
+        self._log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed with the fixture
         self.process = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd)
         deadline = time.monotonic() + 30
         while True:

@@ -1,0 +1,90 @@
+"""``otel-ops collector``: build, locate and validate the OpenTelemetry Collector distribution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from otel_ops.stack import collector_build
+
+app = typer.Typer(help="Build, locate and validate the OpenTelemetry Collector.", no_args_is_help=True)
+
+_err = Console(stderr=True, soft_wrap=True)
+
+BackendOption = typer.Option(
+    None,
+    "--backend",
+    "-b",
+    help="Backend fragment to include (prometheus, loki, tempo); repeat it. Default: all of them.",
+)
+
+
+ConfigOption = typer.Option(
+    None,
+    "--config",
+    "-c",
+    help="Config file to merge, in order; repeat it. Default: base.yaml and every backend fragment.",
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    _err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def build(
+    force: bool = typer.Option(False, "--force", help="Rebuild even when a cached binary exists."),
+) -> None:
+    """Build the otelcol-otel-ops binary from collector/manifest.yaml (cached outside the repository)."""
+    try:
+        cached = None if force else collector_build.binary_path()
+        binary = cached or collector_build.ensure_collector(force=force, console=_err)
+    except collector_build.CollectorBuildError as exc:
+        raise _fail(str(exc)) from None
+    if cached:
+        _err.print(f"Up to date: {binary} (use --force to rebuild)")
+    typer.echo(binary)
+
+
+@app.command()
+def path() -> None:
+    """Print the path of the built binary (fails when it is not built yet)."""
+    try:
+        binary = collector_build.binary_path()
+    except collector_build.CollectorBuildError as exc:
+        raise _fail(str(exc)) from None
+    if binary is None:
+        raise _fail("the Collector is not built for the current manifest yet: run `otel-ops collector build`")
+    typer.echo(binary)
+
+
+@app.command()
+def config(backends: list[str] | None = BackendOption) -> None:
+    """Print the --config arguments for base.yaml plus the chosen backend fragments, in load order."""
+    try:
+        configs = collector_build.fragments(backends or None)
+    except collector_build.CollectorBuildError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(" ".join(collector_build.config_args(configs)))
+
+
+@app.command()
+def validate(
+    configs: list[Path] | None = ConfigOption,
+    backends: list[str] | None = BackendOption,
+) -> None:
+    """Dry-run a configuration with the built Collector (builds it first when needed)."""
+    try:
+        files = list(configs) if configs else collector_build.fragments(backends or None)
+        result = collector_build.validate(files, binary=collector_build.ensure_collector(console=_err))
+    except collector_build.CollectorBuildError as exc:
+        raise _fail(str(exc)) from None
+    names = " + ".join(str(path) for path in result.configs)
+    if not result.ok:
+        raise _fail(f"invalid configuration ({names}):\n{result.output}")
+    if result.output:
+        _err.print(result.output, highlight=False, markup=False)
+    typer.echo(f"valid: {names}")

@@ -1,0 +1,44 @@
+"""Streaming anomaly detection for the ops sidecar.
+
+Every detector scores each point when it arrives, from the past only, in O(1) amortised time and bounded
+memory: ``detector.update(timestamp, value) -> AnomalyResult``.  Build one from a config object::
+
+    detector = EnsembleDetector(EnsembleConfig())
+    result = detector.update(time.time(), error_ratio)
+    if result.is_anomaly: ...
+"""
+
+from otel_ops.sidecar.anomaly.batch import score_series, stream_results
+from otel_ops.sidecar.anomaly.config import (
+    CalibrationConfig,
+    EnsembleConfig,
+    ExhaustionConfig,
+    SeasonalConfig,
+    SpikeConfig,
+)
+from otel_ops.sidecar.anomaly.ensemble import EnsembleDetector
+from otel_ops.sidecar.anomaly.exhaustion import ExhaustionForecaster
+from otel_ops.sidecar.anomaly.protocol import StreamingDetector
+from otel_ops.sidecar.anomaly.result import AnomalyResult
+from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
+from otel_ops.sidecar.anomaly.series_csv import SeriesFormatError, TimeSeries, read_series_csv
+from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
+
+__all__ = [
+    "AnomalyResult",
+    "CalibrationConfig",
+    "EnsembleConfig",
+    "EnsembleDetector",
+    "ExhaustionConfig",
+    "ExhaustionForecaster",
+    "SeasonalBaselineDetector",
+    "SeasonalConfig",
+    "SeriesFormatError",
+    "SpikeConfig",
+    "SpikeLevelShiftDetector",
+    "StreamingDetector",
+    "TimeSeries",
+    "read_series_csv",
+    "score_series",
+    "stream_results",
+]

@@ -1,0 +1,90 @@
+"""Configuration of the streaming detectors: plain, validated settings objects that build a detector."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Direction = Literal["both", "up", "down"]
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CalibrationConfig(_Settings):
+    """How raw surprises become 0..1 scores (shared by the statistical detectors)."""
+
+    history_points: int = Field(720, ge=32, description="Past surprises kept to estimate their tail.")
+    warmup_points: int = Field(144, ge=16, description="Points seen before any non-zero score is emitted.")
+    tail_fraction: float = Field(0.05, gt=0.0, lt=0.5, description="Share of history treated as the tail.")
+    full_scale_log10: float = Field(
+        8.0, gt=0.0, description="A tail probability of 10**-full_scale_log10 or less scores 1.0."
+    )
+
+
+class SeasonalConfig(_Settings):
+    """Robust seasonal baseline: same time of day / week, median over recent cycles plus a level offset."""
+
+    periods_seconds: tuple[int, ...] = Field((86_400, 604_800), description="Seasonal periods to model.")
+    slot_seconds: int = Field(900, ge=1, description="Width of one time-of-period slot.")
+    cycles_kept: int = Field(4, ge=1, description="Past cycles kept per slot.")
+    min_cycles: int = Field(2, ge=1, description="Cycles a slot must have seen before it forecasts.")
+    max_values_per_slot: int = Field(64, ge=1)
+    level_points: int = Field(6, ge=1, description="Recent points in the robust level offset.")
+    error_points: int = Field(288, ge=16, description="Recent forecast errors used for the robust scale.")
+    selection_half_life_points: float = Field(
+        288.0, gt=0.0, description="Half-life of the error average that picks the best baseline."
+    )
+    band_z: float = Field(3.0, gt=0.0, description="Half-width of the expected band, in robust scales.")
+    direction: Direction = "both"
+    calibration: CalibrationConfig = CalibrationConfig()
+
+
+class SpikeConfig(_Settings):
+    """Fast detector: one-step spikes against a short median, and level shifts against a longer reference."""
+
+    level_points: int = Field(5, ge=1, description="Recent points whose median is the one-step forecast.")
+    error_points: int = Field(288, ge=16, description="Recent forecast errors used for the robust scale.")
+    shift_points: int = Field(6, ge=2, description="Recent points whose median is compared for a shift.")
+    reference_points: int = Field(288, ge=16, description="Points before those, forming the reference.")
+    band_z: float = Field(3.0, gt=0.0)
+    direction: Direction = "both"
+    calibration: CalibrationConfig = CalibrationConfig()
+
+
+class ExhaustionConfig(_Settings):
+    """Linear-trend exhaustion forecast (Prometheus ``predict_linear`` with guards)."""
+
+    limit: float = Field(description="Value that must not be crossed (e.g. memory limit, 0 bytes free).")
+    direction: Literal["up", "down"] = Field("up", description="'up': rising towards limit; 'down': falling.")
+    horizon_seconds: float = Field(4 * 3600.0, gt=0.0, description="Alert when the crossing is this close.")
+    window_seconds: float = Field(6 * 3600.0, gt=0.0, description="Span of history the trend is fitted on.")
+    min_points: int = Field(12, ge=3)
+    min_coverage: float = Field(
+        0.5, gt=0.0, le=1.0, description="Share of window_seconds the points must span before forecasting."
+    )
+    min_r_squared: float = Field(0.6, ge=0.0, le=1.0, description="Minimum fit quality to trust the trend.")
+
+
+class EnsembleConfig(_Settings):
+    """The sidecar's default detector: seasonal + spike/shift, optionally an exhaustion forecast."""
+
+    seasonal: SeasonalConfig | None = SeasonalConfig()
+    spike: SpikeConfig | None = SpikeConfig()
+    exhaustion: ExhaustionConfig | None = None
+    alert_score: float = Field(0.5, ge=0.0, le=1.0, description="Score at or above which a point alerts.")
+    repeat_window_points: int = Field(
+        144, ge=0, description="A score that does not exceed the highest of this many previous scores..."
+    )
+    repeat_damping: float = Field(
+        0.5, ge=0.0, le=1.0, description="...is multiplied by this: one alert per episode, not one per point."
+    )
+    full_scale_log10: float = Field(8.0, gt=0.0, description="Log10 tail probability that scores 1.0.")
+
+    @model_validator(mode="after")
+    def _needs_a_detector(self) -> EnsembleConfig:
+        if self.seasonal is None and self.spike is None and self.exhaustion is None:
+            raise ValueError("an ensemble needs at least one detector")
+        return self

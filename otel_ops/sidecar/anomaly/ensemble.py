@@ -1,0 +1,83 @@
+"""The sidecar's default detector: combines the seasonal, spike/shift and exhaustion detectors."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from otel_ops.sidecar.anomaly.config import EnsembleConfig
+from otel_ops.sidecar.anomaly.exhaustion import ExhaustionForecaster
+from otel_ops.sidecar.anomaly.result import AnomalyResult
+from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
+from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
+from otel_ops.sidecar.anomaly.tail_calibration import probability_to_score
+
+
+class EnsembleDetector:
+    """One 0..1 score from several detectors.
+
+    The statistical detectors each report a tail probability; the ensemble takes the smallest one,
+    Bonferroni-corrected for the number of detectors, so adding a detector does not inflate false alarms.
+    The exhaustion forecast is a different kind of evidence (a deadline, not a surprise) and enters as the
+    maximum of the two scores.  The expected band comes from the seasonal baseline while the series is
+    seasonal, otherwise from the fast detector.
+
+    An anomaly episode (a spike, the hours after a level shift) raises many points at once.  A score that
+    is not a new high over the recent ``repeat_window_points`` is damped by ``repeat_damping``, so an
+    episode alerts when it starts and again only if it gets worse; ``components`` keep the undamped scores.
+    """
+
+    def __init__(self, config: EnsembleConfig | None = None) -> None:
+        self.config = config or EnsembleConfig()
+        cfg = self.config
+        self.seasonal = SeasonalBaselineDetector(cfg.seasonal) if cfg.seasonal is not None else None
+        self.spike = SpikeLevelShiftDetector(cfg.spike) if cfg.spike is not None else None
+        self.exhaustion = ExhaustionForecaster(cfg.exhaustion) if cfg.exhaustion is not None else None
+        self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
+
+    def update(self, timestamp: float, value: float) -> AnomalyResult:
+        components: dict[str, float] = {}
+        probabilities: list[float] = []
+        band: AnomalyResult | None = None
+
+        if self.spike is not None:
+            spike = self.spike.update(timestamp, value)
+            components[self.spike.name] = spike.score
+            probabilities.append(spike.tail_probability)
+            band = spike
+        if self.seasonal is not None:
+            seasonal = self.seasonal.update(timestamp, value)
+            components[self.seasonal.name] = seasonal.score
+            probabilities.append(seasonal.tail_probability)
+            if band is None or (self.seasonal.seasonal_active and seasonal.expected is not None):
+                band = seasonal
+
+        probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0
+        score = self._damp_repeats(probability_to_score(probability, self.config.full_scale_log10))
+
+        time_to_exhaustion: float | None = None
+        if self.exhaustion is not None:
+            exhaustion = self.exhaustion.update(timestamp, value)
+            components[self.exhaustion.name] = exhaustion.score
+            time_to_exhaustion = exhaustion.time_to_exhaustion_seconds
+            score = max(score, exhaustion.score)
+
+        return AnomalyResult(
+            timestamp=timestamp,
+            value=value,
+            score=score,
+            expected=band.expected if band is not None else None,
+            lower=band.lower if band is not None else None,
+            upper=band.upper if band is not None else None,
+            is_anomaly=score >= self.config.alert_score,
+            tail_probability=probability,
+            time_to_exhaustion_seconds=time_to_exhaustion,
+            components=components,
+        )
+
+    def _damp_repeats(self, score: float) -> float:
+        if self.config.repeat_window_points == 0:
+            return score
+        recent = self._recent_scores
+        damped = score if not recent or score > max(recent) else score * self.config.repeat_damping
+        recent.append(score)
+        return damped

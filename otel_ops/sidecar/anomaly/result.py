@@ -1,0 +1,26 @@
+"""What a detector returns for each point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyResult:
+    """Outcome of scoring one point.
+
+    ``score`` is in 0..1 (higher is more anomalous).  ``expected``/``lower``/``upper`` describe the band the
+    detector expected the value in (``None`` while it is still learning).  ``tail_probability`` is the
+    estimated chance of a surprise at least this large under normal behaviour (1.0 when not estimated).
+    """
+
+    timestamp: float
+    value: float
+    score: float
+    expected: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    is_anomaly: bool = False
+    tail_probability: float = 1.0
+    time_to_exhaustion_seconds: float | None = None
+    components: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,81 @@
+"""Bounded rolling windows with order statistics, for streaming robust estimates."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections import deque
+
+
+class SortedWindow:
+    """The last ``capacity`` values, kept both in arrival order and sorted.
+
+    Insertion and eviction cost O(log n) comparisons plus a memmove of the sorted list, which is negligible
+    for the few thousand values the detectors keep; order statistics are O(1).
+    """
+
+    __slots__ = ("_arrivals", "_capacity", "_sorted")
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self._capacity = capacity
+        self._arrivals: deque[float] = deque()
+        self._sorted: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    def push(self, value: float) -> None:
+        """Add a value, evicting the oldest one when the window is full."""
+        if len(self._arrivals) == self._capacity:
+            oldest = self._arrivals.popleft()
+            del self._sorted[bisect_left(self._sorted, oldest)]
+        self._arrivals.append(value)
+        insort(self._sorted, value)
+
+    def median(self) -> float:
+        values = self._sorted
+        n = len(values)
+        if n == 0:
+            raise ValueError("median of an empty window")
+        mid = n // 2
+        if n % 2:
+            return values[mid]
+        return 0.5 * (values[mid - 1] + values[mid])
+
+    def quantile(self, q: float) -> float:
+        """Linear-interpolated quantile, ``0 <= q <= 1``."""
+        values = self._sorted
+        n = len(values)
+        if n == 0:
+            raise ValueError("quantile of an empty window")
+        position = q * (n - 1)
+        low = int(position)
+        if low >= n - 1:
+            return values[-1]
+        fraction = position - low
+        return values[low] + (values[low + 1] - values[low]) * fraction
+
+    def count_at_least(self, value: float) -> int:
+        return len(self._sorted) - bisect_left(self._sorted, value)
+
+    def count_above(self, value: float) -> int:
+        return len(self._sorted) - bisect_right(self._sorted, value)
+
+    def largest(self, k: int) -> list[float]:
+        """The ``k`` largest values, ascending."""
+        return self._sorted[-k:] if k > 0 else []
+
+    def minimum(self) -> float:
+        return self._sorted[0]
+
+    def maximum(self) -> float:
+        return self._sorted[-1]
+
+    def oldest(self) -> float:
+        """The value that the next push evicts once the window is full."""
+        return self._arrivals[0]

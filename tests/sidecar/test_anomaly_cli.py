@@ -1,0 +1,76 @@
+"""``otel-ops anomaly score``: output shape and clear failures on bad input."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from otel_ops.cli import app
+
+runner = CliRunner()
+
+
+def write_series(path: Path, rows: int) -> Path:
+    lines = ["timestamp,value"]
+    for i in range(rows):
+        minute = i * 5
+        lines.append(
+            f"2024-05-01 {minute // 60 % 24:02d}:{minute % 60:02d}:00,{50 + 10 * math.sin(i / 20):.4f}"
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_score_writes_timestamp_value_score_for_every_row(tmp_path: Path) -> None:
+    source = write_series(tmp_path / "series.csv", 250)
+    target = tmp_path / "scored.csv"
+    result = runner.invoke(app, ["anomaly", "score", str(source), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    with target.open() as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["timestamp", "value", "anomaly_score"]
+    assert len(rows) == 251
+    assert rows[1][0] == "2024-05-01 00:00:00"
+    assert float(rows[2][1]) == pytest.approx(50 + 10 * math.sin(1 / 20), abs=1e-4)
+    assert all(0.0 <= float(r[2]) <= 1.0 for r in rows[1:])
+
+
+def test_score_defaults_to_stdout(tmp_path: Path) -> None:
+    source = write_series(tmp_path / "series.csv", 30)
+    result = runner.invoke(app, ["anomaly", "score", str(source)])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "timestamp,value,anomaly_score"
+    assert len(lines) == 31
+
+
+@pytest.mark.parametrize(
+    ("content", "expected_message"),
+    [
+        ("time,value\n2024-05-01 00:00:00,1\n", "line 1"),
+        ("timestamp,value\n2024-05-01 00:00:00,1\n2024-05-01 00:05:00,abc\n", "line 3"),
+        ("timestamp,value\n2024-05-01 00:00:00,1\nyesterday,2\n", "cannot read the timestamp 'yesterday'"),
+        ("timestamp,value\n2024-05-01 00:05:00,1\n2024-05-01 00:00:00,2\n", "Sort the file by timestamp"),
+        ("timestamp,value\n2024-05-01 00:00:00,nan\n", "not a finite number"),
+        ("", "timestamp,value"),
+    ],
+)
+def test_score_rejects_bad_csv_with_line_and_fix(tmp_path: Path, content: str, expected_message: str) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_text(content)
+    target = tmp_path / "out.csv"
+    result = runner.invoke(app, ["anomaly", "score", str(source), "-o", str(target)])
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert expected_message in message
+    assert not target.exists()
+
+
+def test_score_reports_missing_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["anomaly", "score", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 1
+    assert "file not found" in result.stderr

@@ -1,0 +1,101 @@
+"""Streaming detectors on synthetic seasonal series: quiet when clean, loud on spikes and level shifts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from otel_ops.sidecar.anomaly import (
+    AnomalyResult,
+    EnsembleConfig,
+    EnsembleDetector,
+    SeasonalBaselineDetector,
+    SpikeLevelShiftDetector,
+    StreamingDetector,
+)
+
+STEP_SECONDS = 300
+POINTS_PER_DAY = 86_400 // STEP_SECONDS
+WARMUP = 400
+ANOMALY_AT = 8 * POINTS_PER_DAY + 100
+
+
+def seasonal_series(seed: int, days: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Daily sine (amplitude 10) around 50 with unit Gaussian noise, one point every 5 minutes."""
+    rng = np.random.default_rng(seed)
+    timestamps = 1_700_006_400 + np.arange(days * POINTS_PER_DAY, dtype=float) * STEP_SECONDS
+    values = 50 + 10 * np.sin(2 * np.pi * (timestamps % 86_400) / 86_400) + rng.normal(0, 1, timestamps.size)
+    return timestamps, values
+
+
+def run(detector: StreamingDetector, timestamps: np.ndarray, values: np.ndarray) -> list[AnomalyResult]:
+    return [detector.update(float(t), float(v)) for t, v in zip(timestamps, values, strict=True)]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ensemble_stays_below_alert_on_clean_series(seed: int) -> None:
+    timestamps, values = seasonal_series(seed)
+    detector = EnsembleDetector()
+    results = run(detector, timestamps, values)
+    assert max(r.score for r in results[WARMUP:]) < detector.config.alert_score
+    assert not any(r.is_anomaly for r in results)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ensemble_flags_injected_spike(seed: int) -> None:
+    timestamps, values = seasonal_series(seed)
+    values[ANOMALY_AT] += 15
+    results = run(EnsembleDetector(), timestamps, values)
+    spike = results[ANOMALY_AT]
+    assert spike.score >= 0.9
+    assert spike.is_anomaly
+    assert spike.upper is not None and spike.value > spike.upper
+    assert max(r.score for i, r in enumerate(results[WARMUP:], WARMUP) if abs(i - ANOMALY_AT) > 3) < 0.5
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ensemble_flags_level_shift_within_an_hour(seed: int) -> None:
+    timestamps, values = seasonal_series(seed)
+    values[ANOMALY_AT:] += 8
+    results = run(EnsembleDetector(), timestamps, values)
+    assert max(r.score for r in results[WARMUP:ANOMALY_AT]) < 0.5
+    assert max(r.score for r in results[ANOMALY_AT : ANOMALY_AT + 12]) >= 0.55
+
+
+def test_spike_detector_alone_flags_spike_and_not_clean_points() -> None:
+    timestamps, values = seasonal_series(3)
+    values[ANOMALY_AT] -= 15
+    results = run(SpikeLevelShiftDetector(), timestamps, values)
+    assert results[ANOMALY_AT].score > 0.5
+    assert results[ANOMALY_AT].tail_probability < 1e-4
+    assert np.median([r.score for r in results[WARMUP:]]) < 0.1
+
+
+def test_seasonal_detector_learns_the_daily_shape_and_flags_a_missing_peak() -> None:
+    timestamps, values = seasonal_series(4)
+    peak_day = 8 * POINTS_PER_DAY
+    peak = slice(peak_day + POINTS_PER_DAY // 8, peak_day + 3 * POINTS_PER_DAY // 8)
+    values[peak] = 50 + np.random.default_rng(4).normal(0, 1, values[peak].size)  # the daily peak is missing
+    detector = SeasonalBaselineDetector()
+    results = run(detector, timestamps, values)
+    assert detector.seasonal_active
+    before = [r.score for r in results[4 * POINTS_PER_DAY : peak_day]]
+    during = [r.score for r in results[peak]]
+    assert max(during) > 0.5 > max(before)
+    expected = results[peak.start].expected
+    assert expected is not None and expected > 55  # the seasonal baseline expected the peak
+
+
+def test_scores_are_bounded_and_state_is_per_instance() -> None:
+    timestamps, values = seasonal_series(5, days=3)
+    values[500] = 1e9
+    first = run(EnsembleDetector(EnsembleConfig()), timestamps, values)
+    second = run(EnsembleDetector(EnsembleConfig()), timestamps, values)
+    assert all(0.0 <= r.score <= 1.0 for r in first)
+    assert [r.score for r in first] == [r.score for r in second]
+
+
+def test_flat_series_never_scores() -> None:
+    timestamps = 1_700_000_000 + np.arange(2000, dtype=float) * 60
+    results = run(EnsembleDetector(), timestamps, np.full(timestamps.size, 42.0))
+    assert max(r.score for r in results) == 0.0
