@@ -15,15 +15,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope
-from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord as PbLogRecord
-from opentelemetry.proto.logs.v1.logs_pb2 import ResourceLogs, ScopeLogs
 
+from otel_ops.instrumentation import _wire as wire
 from otel_ops.instrumentation._batch import BatchQueue
 from otel_ops.instrumentation._correlation import current_ids
 from otel_ops.instrumentation._fingerprint import exception_type_name, fingerprint
-from otel_ops.instrumentation._otlp_encoding import encode_attributes, encode_resource
 from otel_ops.instrumentation._scrub import Scrubber
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is exported.
@@ -195,31 +191,38 @@ class OtlpLogHandler(logging.Handler):
             self.handleError(record)
 
 
-def encode_log_batch(batch: Iterable[tuple[Any, ...]], resource: Any) -> ExportLogsServiceRequest:
+def encode_log_record(
+    time_ns: int,
+    levelno: int,
+    levelname: str,
+    message: str,
+    trace_id: str | None,
+    span_id: str | None,
+    attributes: dict[str, Any],
+) -> bytes:
+    """One OTLP ``LogRecord`` (logs.proto field numbers)."""
+    parts = [
+        wire.fixed64(1, time_ns),
+        wire.varint_field(2, _severity(levelno)),
+        wire.string(3, levelname),
+        wire.length_delimited(5, wire.string(1, message)),
+        wire.attributes(6, attributes),
+    ]
+    if trace_id and span_id:
+        parts.append(wire.fixed32(8, 1))
+        parts.append(wire.length_delimited(9, bytes.fromhex(trace_id)))
+        parts.append(wire.length_delimited(10, bytes.fromhex(span_id)))
+    parts.append(wire.fixed64(11, time_ns))
+    return b"".join(parts)
+
+
+def encode_log_batch(batch: Iterable[tuple[Any, ...]], resource_bytes: bytes) -> bytes:
     """OTLP request for queued records, grouped by logger name (the instrumentation scope)."""
-    scopes: dict[str, list[PbLogRecord]] = {}
+    scopes: dict[str, list[bytes]] = {}
     for time_ns, levelno, levelname, message, name, trace_id, span_id, attributes in batch:
-        record = PbLogRecord(
-            time_unix_nano=time_ns,
-            observed_time_unix_nano=time_ns,
-            severity_number=_severity(levelno),
-            severity_text=levelname,
-            body=AnyValue(string_value=message),
-            attributes=encode_attributes(attributes),
+        scopes.setdefault(name, []).append(
+            encode_log_record(time_ns, levelno, levelname, message, trace_id, span_id, attributes)
         )
-        if trace_id:
-            record.trace_id = bytes.fromhex(trace_id)
-            record.span_id = bytes.fromhex(span_id)
-            record.flags = 1
-        scopes.setdefault(name, []).append(record)
-    return ExportLogsServiceRequest(
-        resource_logs=[
-            ResourceLogs(
-                resource=encode_resource(resource),
-                scope_logs=[
-                    ScopeLogs(scope=InstrumentationScope(name=name), log_records=records)
-                    for name, records in scopes.items()
-                ],
-            )
-        ]
+    return wire.resource_group(
+        resource_bytes, [(wire.scope(name), records) for name, records in scopes.items()]
     )

@@ -18,6 +18,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.sdk.resources import Resource
 
 from otel_ops._version import __version__
+from otel_ops.instrumentation import _wire as wire
 
 _PROCESS_KEYS = ("process.pid", "service.instance.id")
 
@@ -31,12 +32,22 @@ class ProcessIdentity:
             os.register_at_fork(after_in_child=self._refresh)
 
     def _refresh(self) -> None:
+        self._resource_bytes_key: tuple[int, int] | None = None
+        self._resource_bytes = b""
         self.pid = os.getpid()
         self.instance_id = str(uuid.uuid4())
         self._key_values = [
             KeyValue(key="process.pid", value=AnyValue(int_value=self.pid)),
             KeyValue(key="service.instance.id", value=AnyValue(string_value=self.instance_id)),
         ]
+
+    def resource_bytes(self, resource: Resource) -> bytes:
+        """``resource`` with this process' identity, wire-encoded; cached per process."""
+        key = (id(resource), self.pid)
+        if self._resource_bytes_key != key:
+            self._resource_bytes = wire.resource({**resource.attributes, **self.attributes()})
+            self._resource_bytes_key = key
+        return self._resource_bytes
 
     def attributes(self) -> dict[str, Any]:
         return {"process.pid": self.pid, "service.instance.id": self.instance_id}

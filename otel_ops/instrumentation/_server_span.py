@@ -11,24 +11,19 @@ from __future__ import annotations
 import random
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans
-from opentelemetry.proto.trace.v1.trace_pb2 import Span as PbSpan
-from opentelemetry.proto.trace.v1.trace_pb2 import Status as PbStatus
 from opentelemetry.sdk.trace import sampling
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
 from otel_ops._version import __version__
+from otel_ops.instrumentation import _wire as wire
 from otel_ops.instrumentation._fingerprint import exception_type_name
-from otel_ops.instrumentation._otlp_encoding import encode_attributes
 
-_SCOPE = InstrumentationScope(name="otel_ops.asgi", version=__version__)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 _RECORD_AND_SAMPLE = sampling.Decision.RECORD_AND_SAMPLE
@@ -178,30 +173,35 @@ class ServerSpanFactory:
         return ServerSpan(name, context, parent_span_id, attributes, self._put, self._limit)
 
 
-def encode_server_spans(spans: Sequence[ServerSpan], resource: Any) -> ResourceSpans:
-    encoded = []
-    for span in spans:
-        context = span._context
-        message = PbSpan(
-            trace_id=context.trace_id.to_bytes(16, "big"),
-            span_id=context.span_id.to_bytes(8, "big"),
-            name=span.name,
-            kind=PbSpan.SPAN_KIND_SERVER,
-            start_time_unix_nano=span.start_ns,
-            end_time_unix_nano=span._end_ns,
-            attributes=encode_attributes(span.attributes),
-            # bit 8: "is the parent remote" is known; bit 9: it is (a server span's parent came in a header)
-            flags=0x100 | int(context.trace_flags) | (0x200 if span.parent_span_id else 0),
+SCOPE_BYTES = wire.scope("otel_ops.asgi", __version__)
+
+
+def encode_server_span(span: ServerSpan) -> bytes:
+    """One OTLP ``Span`` message (trace.proto field numbers)."""
+    context = span._context
+    flags = 0x100 | int(context.trace_flags)  # bit 8: whether the parent is remote is known
+    parts = [
+        wire.length_delimited(1, context.trace_id.to_bytes(16, "big")),
+        wire.length_delimited(2, context.span_id.to_bytes(8, "big")),
+    ]
+    if context.trace_state:
+        parts.append(wire.string(3, context.trace_state.to_header()))
+    if span.parent_span_id:
+        parts.append(wire.length_delimited(4, span.parent_span_id.to_bytes(8, "big")))
+        flags |= 0x200  # a server span's parent came in a request header: remote
+    parts.append(wire.string(5, span.name))
+    parts.append(wire.varint_field(6, 2))  # SPAN_KIND_SERVER
+    parts.append(wire.fixed64(7, span.start_ns))
+    parts.append(wire.fixed64(8, span._end_ns))
+    parts.append(wire.attributes(9, span.attributes))
+    for name, timestamp, attributes in span._events:
+        event = wire.fixed64(1, timestamp) + wire.string(2, name) + wire.attributes(3, attributes)
+        parts.append(wire.length_delimited(11, event))
+    status = span._status
+    if status is not None and status.status_code is not StatusCode.UNSET:
+        body = wire.string(2, status.description) if status.description else b""
+        parts.append(
+            wire.length_delimited(15, body + wire.varint_field(3, _STATUS_CODES[status.status_code]))
         )
-        if span.parent_span_id:
-            message.parent_span_id = span.parent_span_id.to_bytes(8, "big")
-        if context.trace_state:
-            message.trace_state = context.trace_state.to_header()
-        if span._status is not None and span._status.status_code is not StatusCode.UNSET:
-            message.status.CopyFrom(
-                PbStatus(code=_STATUS_CODES[span._status.status_code], message=span._status.description or "")
-            )
-        for name, timestamp, attributes in span._events:
-            message.events.add(name=name, time_unix_nano=timestamp, attributes=encode_attributes(attributes))
-        encoded.append(message)
-    return ResourceSpans(resource=resource, scope_spans=[ScopeSpans(scope=_SCOPE, spans=encoded)])
+    parts.append(wire.fixed32(16, flags))
+    return b"".join(parts)

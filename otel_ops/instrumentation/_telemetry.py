@@ -306,9 +306,7 @@ def _server_spans(
 
 def _log_exporter(transport: Transport, identity: ProcessIdentity, resource: Resource) -> Any:
     def export(batch: list[Any], timeout: float | None) -> Any:
-        request = encode_log_batch(batch, resource)
-        identity.stamp(request.resource_logs)
-        return transport.send(request, timeout)
+        return transport.send(encode_log_batch(batch, identity.resource_bytes(resource)), timeout)
 
     return export
 

@@ -14,7 +14,6 @@ from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.propagators.textmap import TextMapPropagator
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import (
     Event,
@@ -28,11 +27,11 @@ from opentelemetry.sdk.trace import (
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from otel_ops.config.settings import TracesOptions
+from otel_ops.instrumentation import _wire as wire
 from otel_ops.instrumentation._batch import BatchQueue, Outcome
-from otel_ops.instrumentation._otlp_encoding import encode_resource
 from otel_ops.instrumentation._resource import ProcessIdentity
 from otel_ops.instrumentation._scrub import Scrubber
-from otel_ops.instrumentation._server_span import ServerSpan, encode_server_spans
+from otel_ops.instrumentation._server_span import SCOPE_BYTES, ServerSpan, encode_server_span
 from otel_ops.instrumentation._transport import Transport
 
 _logger = logging.getLogger("otel_ops.config")
@@ -139,7 +138,6 @@ def span_exporter(
     transport: Transport, identity: ProcessIdentity, scrubber: Scrubber | None, resource: Resource
 ) -> Callable[[list[Any], float | None], Outcome]:
     """Encodes a batch of SDK spans and otel-ops server spans into one OTLP request, and sends it."""
-    encoded_resource = encode_resource(resource)
 
     def export(batch: list[Any], timeout: float | None) -> Outcome:
         server_spans = [span for span in batch if type(span) is ServerSpan]
@@ -149,10 +147,17 @@ def span_exporter(
                 _scrub_span(span, scrubber)
             for span in server_spans:
                 _scrub_server_span(span, scrubber)
-        request = encode_spans(sdk_spans) if sdk_spans else ExportTraceServiceRequest()
+        body = b""
+        if sdk_spans:
+            request = encode_spans(sdk_spans)
+            identity.stamp(request.resource_spans)
+            body = request.SerializeToString()
         if server_spans:
-            request.resource_spans.append(encode_server_spans(server_spans, encoded_resource))
-        identity.stamp(request.resource_spans)
-        return transport.send(request, timeout)
+            # serialized requests concatenate into one request holding both resource groups
+            body += wire.resource_group(
+                identity.resource_bytes(resource),
+                [(SCOPE_BYTES, [encode_server_span(span) for span in server_spans])],
+            )
+        return transport.send(body, timeout)
 
     return export

@@ -15,6 +15,9 @@ from typing import Any, Protocol
 
 import urllib3
 from google.protobuf.json_format import MessageToJson
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otel_ops.config.settings import Signal, SignalExport
 from otel_ops.instrumentation._batch import Outcome
@@ -62,7 +65,7 @@ class HttpTransport:
         self._pool = self._new_pool()
 
     def send(self, message: Any, timeout: float | None) -> Outcome:
-        body = message.SerializeToString()
+        body = message if isinstance(message, bytes) else message.SerializeToString()
         if self._gzip:
             body = gzip.compress(body, compresslevel=5)
         limit = self._timeout if timeout is None else min(self._timeout, timeout)
@@ -137,7 +140,9 @@ class GrpcTransport:
         self._channel = channel
         self._call = channel.unary_unary(
             _GRPC_METHODS[config.signal],
-            request_serializer=lambda message: message.SerializeToString(),
+            request_serializer=lambda message: (
+                message if isinstance(message, bytes) else message.SerializeToString()
+            ),
             response_deserializer=lambda data: data,
         )
         self._pid = os.getpid()
@@ -166,6 +171,12 @@ class GrpcTransport:
             self._channel.close()
 
 
+_REQUEST_TYPES: dict[Signal, Any] = {
+    "traces": ExportTraceServiceRequest,
+    "metrics": ExportMetricsServiceRequest,
+    "logs": ExportLogsServiceRequest,
+}
+
 _GRPC_METHODS: dict[Signal, str] = {
     "traces": "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
     "metrics": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
@@ -178,7 +189,12 @@ class ConsoleTransport:
 
     endpoint = "stdout"
 
+    def __init__(self, signal: Signal) -> None:
+        self._request_type = _REQUEST_TYPES[signal]
+
     def send(self, message: Any, timeout: float | None) -> Outcome:
+        if isinstance(message, bytes):
+            message = self._request_type.FromString(message)
         sys.stdout.write(MessageToJson(message, indent=None) + "\n")
         sys.stdout.flush()
         return Outcome.SUCCESS
@@ -189,7 +205,7 @@ class ConsoleTransport:
 
 def transport_for(exporter: str, config: SignalExport) -> Transport:
     if exporter == "console":
-        return ConsoleTransport()
+        return ConsoleTransport(config.signal)
     if config.protocol == "grpc":
         return GrpcTransport(config)
     return HttpTransport(config)

@@ -1,0 +1,2 @@
+"""Static and tool-driven checks of the stack configuration (Prometheus, Alertmanager, Grafana, Loki,
+Tempo, docker compose)."""
