@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.sdk.trace import sampling
 from opentelemetry.trace import StatusCode
 
@@ -17,8 +18,6 @@ VALUES = {"s": "héllo", "i": -42, "big": 2**40, "f": 1.5, "b": True, "list": ["
 
 def test_any_values_round_trip():
     for key, value in VALUES.items():
-        from opentelemetry.proto.common.v1.common_pb2 import AnyValue
-
         decoded = AnyValue.FromString(wire.any_value(value))
         assert any_value(decoded) == value, key
 
@@ -31,7 +30,9 @@ def test_server_span_round_trips():
     span.record_exception(ValueError("bad"))
     span.set_status(StatusCode.ERROR, "boom")
     span.end()
-    body = wire.resource_group(wire.resource({"service.name": "svc"}), [(SCOPE_BYTES, [encode_server_span(span)])])
+    body = wire.resource_group(
+        wire.resource({"service.name": "svc"}), [(SCOPE_BYTES, [encode_server_span(span)])]
+    )
     request = ExportTraceServiceRequest.FromString(body + body)  # requests concatenate
     assert len(request.resource_spans) == 2
     group = request.resource_spans[0]
@@ -43,7 +44,10 @@ def test_server_span_round_trips():
     assert decoded.span_id == context.span_id.to_bytes(8, "big")
     assert decoded.name == "GET /items/{id}"
     assert decoded.kind == decoded.SPAN_KIND_SERVER
-    assert decoded.start_time_unix_nano == span.start_ns and decoded.end_time_unix_nano > decoded.start_time_unix_nano
+    assert (
+        decoded.start_time_unix_nano == span.start_ns
+        and decoded.end_time_unix_nano > decoded.start_time_unix_nano
+    )
     assert attributes(decoded.attributes) == {"http.request.method": "GET", "server.port": 8000, **VALUES}
     assert decoded.events[0].name == "exception"
     assert attributes(decoded.events[0].attributes)["exception.type"] == "ValueError"
@@ -57,7 +61,9 @@ def test_log_batch_round_trips():
         (1_700_000_000_000_000_000, 20, "INFO", "hello", "app", trace_id, span_id, {"request.id": "r1"}),
         (1_700_000_000_000_000_001, 40, "ERROR", "oops", "app.db", None, None, {}),
     ]
-    request = ExportLogsServiceRequest.FromString(encode_log_batch(batch, wire.resource({"service.name": "svc"})))
+    request = ExportLogsServiceRequest.FromString(
+        encode_log_batch(batch, wire.resource({"service.name": "svc"}))
+    )
     scopes = {s.scope.name: s.log_records for s in request.resource_logs[0].scope_logs}
     first = scopes["app"][0]
     assert first.body.string_value == "hello" and first.severity_number == 9 and first.severity_text == "INFO"
