@@ -166,7 +166,8 @@ class OtlpLogHandler(logging.Handler):
         if record.name.startswith(_NOT_EXPORTED_PREFIXES):
             return
         try:
-            attributes = dict(correlate(record, self._scrubber))
+            extra = correlate(record, self._scrubber)
+            attributes = dict(extra) if extra else {}
             if record.request_id:
                 attributes["request.id"] = record.request_id
             if record.exc_info and record.exc_info[1] is not None:

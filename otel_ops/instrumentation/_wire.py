@@ -88,16 +88,32 @@ def key_value(key: str, value: Any) -> bytes:
         return string(1, key) + length_delimited(2, any_value(value))
     if cached is None:
         cached = string(1, key) + length_delimited(2, any_value(value))
-        if len(_KV_CACHE) >= _KV_CACHE_LIMIT:
-            _KV_CACHE.clear()
-        _KV_CACHE[(key, value)] = cached
+        if len(_KV_CACHE) < _KV_CACHE_LIMIT:
+            _KV_CACHE[(key, value)] = cached
     return cached
 
 
+_FIELD_KV_CACHE: dict[tuple[int, str, Any], bytes] = {}
+
+
 def attributes(field: int, attrs: Mapping[str, Any] | None) -> bytes:
+    """Repeated ``KeyValue`` field ``field``; each (field, key, value) encoded once (bounded cache)."""
     if not attrs:
         return b""
-    return b"".join(length_delimited(field, key_value(k, v)) for k, v in attrs.items())
+    cache = _FIELD_KV_CACHE
+    parts = []
+    for key, value in attrs.items():
+        try:
+            encoded = cache.get((field, key, value))
+        except TypeError:  # unhashable (a list attribute)
+            parts.append(length_delimited(field, key_value(key, value)))
+            continue
+        if encoded is None:
+            encoded = length_delimited(field, string(1, key) + length_delimited(2, any_value(value)))
+            if len(cache) < _KV_CACHE_LIMIT and not (isinstance(value, str) and len(value) > 40):
+                cache[(field, key, value)] = encoded  # the common pairs come first and stay
+        parts.append(encoded)
+    return b"".join(parts)
 
 
 def resource(attrs: Mapping[str, Any]) -> bytes:
