@@ -147,7 +147,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def wrk(port: int, seconds: int, connections: int = 32) -> float:
+def wrk(port: int, seconds: int, connections: int = 32) -> tuple[float, float]:
+    """Requests per second and mean latency in milliseconds."""
     output = subprocess.run(
         [
             *LOAD_CPU,
@@ -162,27 +163,36 @@ def wrk(port: int, seconds: int, connections: int = 32) -> float:
         check=True,
     ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if not match:
+    latency = re.search(r"Latency\s+([\d.]+)(us|ms|s)\b", output)
+    if not match or not latency:
         raise SystemExit(f"could not read wrk's output:\n{output}")
-    return float(match.group(1))
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[latency.group(2)]
+    return float(match.group(1)), float(latency.group(1)) * scale
 
 
-def throughput(seconds: int, rounds: int) -> dict[str, float]:
+def throughput(seconds: int, rounds: int) -> dict[str, tuple[float, float]]:
+    """Median (requests/s, mean latency ms) per variant; ``otel-ops-down`` exports to a closed port."""
     receiver = Receiver()
-    results: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    live = f"http://127.0.0.1:{receiver.port}"
+    dead = f"http://127.0.0.1:{free_port()}"
+    runs = [(v, v, live) for v in VARIANTS] + [("otel-ops-down", "otel-ops", dead)]
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in runs}
     try:
         for _ in range(rounds):
-            for variant in VARIANTS:
+            for name, variant, endpoint in runs:
                 port = free_port()
-                server = start_server(variant, f"http://127.0.0.1:{receiver.port}", port)
+                server = start_server(variant, endpoint, port)
                 try:
                     wrk(port, 2)  # warm-up
-                    results[variant].append(wrk(port, seconds))
+                    results[name].append(wrk(port, seconds))
                 finally:
                     stop(server)
     finally:
         receiver.close()
-    return {v: statistics.median(r) for v, r in results.items()}
+    return {
+        name: (statistics.median(r[0] for r in runs_), statistics.median(r[1] for r in runs_))
+        for name, runs_ in results.items()
+    }
 
 
 def delivery(variant: str, requests: int) -> tuple[float, float]:
@@ -337,16 +347,17 @@ def main() -> None:
     shutdown = {v: shutdown_seconds(v) for v in ("stock", "otel-ops")}
     delivered = {v: delivery(v, args.requests) for v in ("stock", "otel-ops")}
 
-    base = rps["none"]
+    base = rps["none"][0]
     print(
         textwrap.dedent(
             f"""
             ### Throughput (trivial endpoint, one INFO log line per request, 100% sampling)
-            | variant | requests/s | ratio to uninstrumented |
-            | --- | ---: | ---: |
-            | uninstrumented | {base:.0f} | 1.00x |
-            | stock OpenTelemetry | {rps["stock"]:.0f} | {rps["stock"] / base:.2f}x |
-            | otel-ops | {rps["otel-ops"]:.0f} | {rps["otel-ops"] / base:.2f}x (target >= 0.60x) |
+            | variant | requests/s | ratio to uninstrumented | mean latency (32 connections) |
+            | --- | ---: | ---: | ---: |
+            | uninstrumented | {base:.0f} | 1.00x | {rps["none"][1]:.2f} ms |
+            | stock OpenTelemetry | {rps["stock"][0]:.0f} | {rps["stock"][0] / base:.2f}x | {rps["stock"][1]:.2f} ms |
+            | otel-ops | {rps["otel-ops"][0]:.0f} | {rps["otel-ops"][0] / base:.2f}x (target >= 0.60x) | {rps["otel-ops"][1]:.2f} ms |
+            | otel-ops, collector down | {rps["otel-ops-down"][0]:.0f} | {rps["otel-ops-down"][0] / base:.2f}x | {rps["otel-ops-down"][1]:.2f} ms |
 
             ### One JSON log line with trace correlation (us, best of 5)
             | formatter | format a record | full logger.info to /dev/null |

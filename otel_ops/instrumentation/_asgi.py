@@ -165,7 +165,9 @@ class TelemetryMiddleware:
         finally:
             duration = time.perf_counter() - start
             route = scope.get("route")
-            route_template = getattr(route, "path_format", None) or getattr(route, "path", None)
+            route_template = (
+                None if route is None else getattr(route, "path_format", None) or getattr(route, "path", None)
+            )
             span_name = f"{method} {route_template}" if route_template else method
             final: dict[str, Any] = {}
             if route_template:

@@ -120,7 +120,7 @@ class BatchQueue(Generic[T]):
                 self._endpoint,
             )
         queue.append(item)
-        if len(queue) >= self._max_batch and not self._backoff:
+        if len(queue) >= self._max_batch and not self._backoff and not self._wake.is_set():
             self._wake.set()
 
     def __len__(self) -> int:

@@ -46,6 +46,8 @@ class RequestIds(NamedTuple):
     span_id_int: int
 
 
+_last_hex: tuple[int, int, str, str] = (0, 0, "", "")
+
 request_ids: ContextVar[RequestIds | None] = ContextVar("otel_ops_request_ids", default=None)
 
 
@@ -56,13 +58,19 @@ def current_ids() -> tuple[str | None, str | None, str | None]:
     if span is not _INVALID_SPAN:
         context = span.get_span_context()
         if context.is_valid:
-            if request is not None and context.span_id == request.span_id_int:
+            span_id = context.span_id
+            if request is not None and span_id == request.span_id_int:
                 return request.trace_id, request.span_id, request.request_id
-            return (
-                format(context.trace_id, "032x"),
-                format(context.span_id, "016x"),
-                request.request_id if request is not None else None,
-            )
+            global _last_hex
+            last = _last_hex  # consecutive lines of one span reuse its hex ids
+            if last[0] != span_id or last[1] != context.trace_id:
+                last = _last_hex = (
+                    span_id,
+                    context.trace_id,
+                    format(context.trace_id, "032x"),
+                    format(span_id, "016x"),
+                )
+            return last[2], last[3], request.request_id if request is not None else None
     if request is not None:
         return request.trace_id, request.span_id, request.request_id
     return None, None, None

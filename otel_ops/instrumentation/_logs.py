@@ -81,6 +81,9 @@ def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> di
     return extra
 
 
+_MILLIS = [f".{ms:03d}Z" for ms in range(1000)]
+
+
 class _SecondClock:
     """ISO-8601 UTC timestamps with millisecond precision, formatting the seconds part once per second."""
 
@@ -95,7 +98,7 @@ class _SecondClock:
         if second != self._second:
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             self._second = second
-        return f"{self._prefix}.{int(msecs):03d}Z"
+        return self._prefix + _MILLIS[int(msecs)]
 
 
 class JsonFormatter(logging.Formatter):
@@ -133,7 +136,7 @@ class JsonFormatter(logging.Formatter):
             }
         elif record.stack_info:
             data["stack_info"] = record.stack_info
-        return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(data, default=str).decode()
 
 
 class TextFormatter(logging.Formatter):

@@ -1,0 +1,61 @@
+"""Exporters other than OTLP: console output, a Prometheus pull endpoint, and 'none'."""
+
+from __future__ import annotations
+
+import json
+
+from tests.instrumentation.conftest import free_port, run_python, service_env
+
+SCRIPT = """
+import otel_ops, time
+from opentelemetry import metrics, trace
+otel_ops.configure()
+with trace.get_tracer("t").start_as_current_span("console-span"):
+    pass
+metrics.get_meter("m").create_counter("widgets").add(3, {"color": "red"})
+{extra}
+otel_ops.shutdown()
+"""
+
+
+def test_console_exporter_prints_otlp_json(sink):
+    env = service_env(
+        sink,
+        OTEL_TRACES_EXPORTER="console",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="none",
+        OTEL_OPS_LOG_CONSOLE="none",
+    )
+    result = run_python(SCRIPT.replace("{extra}", ""), env)
+    documents = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    names = [
+        span["name"]
+        for doc in documents
+        for rs in doc.get("resourceSpans", [])
+        for ss in rs["scopeSpans"]
+        for span in ss["spans"]
+    ]
+    assert names == ["console-span"]
+    assert sink.requests == []  # 'none' and 'console' send nothing over OTLP
+
+
+def test_prometheus_pull_endpoint_serves_metrics(sink):
+    port = free_port()
+    fetch = f"""
+import urllib.request
+body = urllib.request.urlopen("http://127.0.0.1:{port}/metrics").read().decode()
+print("BODY-START"); print(body); print("BODY-END")
+"""
+    env = service_env(
+        sink,
+        OTEL_METRICS_EXPORTER="prometheus",
+        OTEL_EXPORTER_PROMETHEUS_PORT=str(port),
+        OTEL_EXPORTER_PROMETHEUS_HOST="127.0.0.1",
+        OTEL_OPS_LOG_CONSOLE="none",
+    )
+    output = run_python(SCRIPT.replace("{extra}", fetch), env).stdout
+    body = output.split("BODY-START", 1)[1].split("BODY-END", 1)[0]
+    assert 'widgets_total{color="red"' in body
+    assert "process_memory_usage" in body
+    assert not [m for m in sink.metrics() if m["name"] == "widgets"]  # pull only: nothing pushed
+
