@@ -75,7 +75,10 @@ class Telemetry:
             delivered = queue.flush(deadline) and delivered
         if self.meter_provider is not None:
             remaining_ms = max(0.0, deadline - time.monotonic()) * 1000
-            delivered = bool(self.meter_provider.force_flush(int(remaining_ms))) and delivered
+            try:
+                delivered = bool(self.meter_provider.force_flush(int(remaining_ms))) and delivered
+            except Exception:  # the SDK raises when the deadline passes
+                delivered = False
         return delivered
 
     def shutdown(self, timeout: float | None = None) -> bool:

@@ -59,3 +59,18 @@ print("BODY-START"); print(body); print("BODY-END")
     assert "process_memory_usage" in body
     assert not [m for m in sink.metrics() if m["name"] == "widgets"]  # pull only: nothing pushed
 
+
+
+def test_headers_and_gzip_compression_reach_the_collector(sink):
+    env = service_env(
+        sink,
+        OTEL_EXPORTER_OTLP_COMPRESSION="gzip",
+        OTEL_EXPORTER_OTLP_HEADERS="x-team=ai%20platform,authorization=Bearer%20t0k3n",
+        OTEL_OPS_LOG_CONSOLE="none",
+    )
+    run_python(SCRIPT.replace("{extra}", ""), env)
+    traces = [r for r in sink.requests if r.signal == "traces"]
+    assert traces and traces[0].headers["content-encoding"] == "gzip"
+    assert traces[0].headers["x-team"] == "ai platform"
+    assert traces[0].headers["authorization"] == "Bearer t0k3n"
+    assert [s["name"] for s in sink.spans()] == ["console-span"]
