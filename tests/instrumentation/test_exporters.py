@@ -60,7 +60,6 @@ print("BODY-START"); print(body); print("BODY-END")
     assert not [m for m in sink.metrics() if m["name"] == "widgets"]  # pull only: nothing pushed
 
 
-
 def test_headers_and_gzip_compression_reach_the_collector(sink):
     env = service_env(
         sink,
