@@ -1,7 +1,140 @@
-"""``otel-ops alerts``: list, acknowledge and resolve alerts in Alertmanager."""
+"""``otel-ops alerts``: list, acknowledge and resolve alerts in Alertmanager.
+
+Acknowledging creates a silence for exactly the alert's labels; resolving marks the alert resolved and
+expires its acknowledgement silences.  Both are written to the sidecar's audit log in the data dir
+(``OTEL_OPS_DATA_DIR``), like the same actions through the sidecar's API.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import getpass
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import httpx
 import typer
+from rich.console import Console
+from rich.table import Table
 
 app = typer.Typer(help="List, acknowledge and resolve alerts (through Alertmanager).", no_args_is_help=True)
+
+T = TypeVar("T")
+
+AlertmanagerOption = Annotated[
+    str | None,
+    typer.Option("--alertmanager", help="Alertmanager URL (default OTEL_OPS_ALERTMANAGER_URL or :9093)."),
+]
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the audit log is (default OTEL_OPS_DATA_DIR).")
+]
+AuthorOption = Annotated[
+    str | None, typer.Option("--author", help="Who acts (default: the OTEL_OPS_USER or login name).")
+]
+
+
+def _author(author: str | None) -> str:
+    return author or os.environ.get("OTEL_OPS_USER") or getpass.getuser()
+
+
+def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any], Awaitable[T]]) -> T:
+    from otel_ops.sidecar.alerts import AlertmanagerClient, AlertmanagerError, AlertRequestError, AlertService
+    from otel_ops.sidecar.audit import AuditLog
+    from otel_ops.sidecar.settings import SettingsError, load_settings
+
+    errors = Console(stderr=True, soft_wrap=True)
+    try:
+        settings = load_settings(alertmanager_url=alertmanager, data_dir=data_dir)
+    except SettingsError as exc:
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+    async def go() -> T:
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            client = AlertmanagerClient(str(settings.alertmanager_url), http)
+            return await action(AlertService(client, AuditLog(settings.audit_log_path)))
+
+    try:
+        return asyncio.run(go())
+    except (AlertRequestError, AlertmanagerError) as exc:
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from None
+
+
+@app.command("list")
+def list_alerts(
+    alertmanager: AlertmanagerOption = None,
+    filter: Annotated[
+        list[str] | None, typer.Option("--filter", "-f", help="Matcher like 'severity=\"page\"'; repeat it.")
+    ] = None,
+) -> None:
+    """Show the active alerts (silenced ones included, marked)."""
+    alerts = _run(alertmanager, None, lambda service: service.list(filter))
+    console = Console()
+    if not alerts:
+        console.print("no active alerts")
+        return
+    table = Table("fingerprint", "alert", "severity", "state", "since", "summary")
+    for alert in alerts:
+        state = alert["state"] or ""
+        if alert["silencedBy"]:
+            state += f" (silenced by {', '.join(s[:8] for s in alert['silencedBy'])})"
+        table.add_row(
+            alert["fingerprint"],
+            alert["alertname"] or "",
+            alert["labels"].get("severity", ""),
+            state,
+            (alert["startsAt"] or "")[:19].replace("T", " "),
+            alert["annotations"].get("summary", ""),
+        )
+    console.print(table)
+
+
+@app.command("ack")
+def acknowledge(
+    fingerprint: Annotated[
+        str, typer.Argument(help="Alert fingerprint (or a unique prefix of 4+ characters).")
+    ],
+    comment: Annotated[str, typer.Option("--comment", "-c", help="Why it is acknowledged (required).")],
+    expires: Annotated[
+        str, typer.Option("--expires", "-e", help="Duration ('30m', '2h', '1d') or ISO-8601 time.")
+    ] = "2h",
+    author: AuthorOption = None,
+    alertmanager: AlertmanagerOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Acknowledge an alert: silence exactly its labels until EXPIRES."""
+    result = _run(
+        alertmanager,
+        data_dir,
+        lambda service: service.acknowledge(
+            fingerprint, author=_author(author), comment=comment, expires=expires
+        ),
+    )
+    Console().print(
+        f"acknowledged {result['fingerprint']}: silence {result['silenceId']} until {result['expiresAt']}"
+    )
+
+
+@app.command("resolve")
+def resolve(
+    fingerprint: Annotated[
+        str, typer.Argument(help="Alert fingerprint (or a unique prefix of 4+ characters).")
+    ],
+    comment: Annotated[str, typer.Option("--comment", "-c", help="What was done.")] = "",
+    author: AuthorOption = None,
+    alertmanager: AlertmanagerOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Resolve an alert now (it returns if its source still fires) and expire its acknowledgement."""
+    result = _run(
+        alertmanager,
+        data_dir,
+        lambda service: service.resolve(fingerprint, author=_author(author), comment=comment),
+    )
+    expired = ", ".join(result["expiredSilences"]) or "none"
+    Console().print(
+        f"resolved {result['fingerprint']} at {result['resolvedAt']} (expired silences: {expired})"
+    )

@@ -2,8 +2,53 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.console import Console
 
 
 def register(app: typer.Typer) -> None:
     """Adds ``sidecar`` to the main application."""
+
+    @app.command("sidecar")
+    def sidecar(
+        host: Annotated[
+            str | None, typer.Option("--host", help="Listen address (default OTEL_OPS_HOST or 127.0.0.1).")
+        ] = None,
+        port: Annotated[
+            int | None, typer.Option("--port", help="Listen port (default OTEL_OPS_PORT or 8000).")
+        ] = None,
+    ) -> None:
+        """Serve the ops sidecar: health checks, alert handling, anomaly jobs, events and /metrics.
+
+        Every setting is an OTEL_OPS_* environment variable (see otel_ops/sidecar/settings.py); the
+        flags win over the environment.
+        """
+        import uvicorn
+
+        import otel_ops
+        from otel_ops.config.settings import HttpOptions
+        from otel_ops.sidecar.app import create_app
+        from otel_ops.sidecar.jobs import JobsFileError, load_jobs
+        from otel_ops.sidecar.settings import SettingsError, load_settings
+
+        errors = Console(stderr=True, soft_wrap=True)
+        try:
+            settings = load_settings(host=host, port=port)
+            if settings.anomaly_jobs_file is not None:
+                load_jobs(settings.anomaly_jobs_file)
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except (SettingsError, JobsFileError) as exc:
+            errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(code=2) from None
+        except OSError as exc:
+            errors.print(f"[bold red]error:[/] OTEL_OPS_DATA_DIR: cannot create {settings.data_dir}: {exc}")
+            raise typer.Exit(code=2) from None
+
+        app = create_app(settings)
+        excluded = ("/health", "/health/live", "/health/ready", "/metrics", "/events")
+        otel_ops.configure(
+            app=app, service_name="otel-ops-sidecar", http=HttpOptions(excluded_paths=excluded)
+        )
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)

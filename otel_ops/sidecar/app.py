@@ -1,0 +1,156 @@
+"""The sidecar's FastAPI application: health, alerts, events, metrics and anomaly jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from otel_ops._version import __version__
+from otel_ops.sidecar.alerts import AlertmanagerClient, AlertmanagerError, AlertRequestError, AlertService
+from otel_ops.sidecar.alerts.routes import router as alerts_router
+from otel_ops.sidecar.audit import AuditLog
+from otel_ops.sidecar.auth import check_bearer, require_token
+from otel_ops.sidecar.events import EventBus
+from otel_ops.sidecar.health import Check, HealthService, build_checks
+from otel_ops.sidecar.health.routes import open_router as health_open_router
+from otel_ops.sidecar.health.routes import protected_router as health_router
+from otel_ops.sidecar.jobs import AnomalyJobRunner, load_jobs
+from otel_ops.sidecar.metrics import SidecarMetrics
+from otel_ops.sidecar.settings import SidecarSettings
+
+_logger = logging.getLogger("otel_ops.sidecar")
+
+
+@dataclass
+class SidecarContext:
+    settings: SidecarSettings
+    metrics: SidecarMetrics
+    events: EventBus
+    audit: AuditLog
+    http: httpx.AsyncClient
+    health: HealthService
+    alerts: AlertService
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+events_router = APIRouter(tags=["events"], dependencies=[Depends(require_token)])
+
+
+@events_router.get("/events")
+async def events(
+    request: Request,
+    types: Annotated[str | None, Query(description="Comma-separated: health, alert, anomaly")] = None,
+) -> StreamingResponse:
+    """Server-Sent Events: health status changes, alert notifications and actions, anomalies."""
+    wanted = {t.strip() for t in types.split(",") if t.strip()} if types else None
+    stream = request.app.state.sidecar.events.stream(wanted)
+    return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+metrics_router = APIRouter(tags=["metrics"])
+
+
+@metrics_router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    context: SidecarContext = request.app.state.sidecar
+    if context.settings.metrics_require_auth:
+        check_bearer(context.settings.token, request.headers.get("authorization"))
+    return Response(generate_latest(context.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+    return f"{location}: {error.get('msg')}" if location else str(error.get("msg"))
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AlertRequestError)
+    async def _bad_alert_request(_: Request, exc: AlertRequestError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(AlertmanagerError)
+    async def _alertmanager(_: Request, exc: AlertmanagerError) -> JSONResponse:
+        status = 400 if exc.status is not None and 400 <= exc.status < 500 else 502
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        messages = [_validation_message(e) for e in exc.errors()]
+        return JSONResponse({"detail": "; ".join(messages), "errors": messages}, status_code=422)
+
+
+def _optional_backup_router() -> APIRouter | None:
+    try:
+        from otel_ops.sidecar.backup import router  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    except Exception:
+        _logger.exception("the backup API failed to load; serving without it")
+        return None
+    return router if isinstance(router, APIRouter) else None
+
+
+def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ()) -> FastAPI:
+    """The application; dependencies are created when it starts (lifespan) and closed when it stops."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.token is None:
+            _logger.warning("no API token configured (OTEL_OPS_API_TOKEN / _FILE): the sidecar API is open")
+        metrics = SidecarMetrics()
+        bus = EventBus()
+        bus.bind(asyncio.get_running_loop())
+        audit = AuditLog(settings.audit_log_path)
+        async with httpx.AsyncClient(timeout=settings.check_timeout) as http:
+            health = HealthService(
+                [*build_checks(settings, http), *extra_checks],
+                timeout=settings.check_timeout,
+                cache_ttl=settings.check_cache_ttl,
+                metrics=metrics,
+                events=bus,
+            )
+            alertmanager = AlertmanagerClient(str(settings.alertmanager_url), http)
+            context = SidecarContext(
+                settings, metrics, bus, audit, http, health, AlertService(alertmanager, audit, bus)
+            )
+            app.state.sidecar = context
+            context.tasks.append(asyncio.create_task(health.run_forever(settings.check_interval)))
+            if settings.anomaly_jobs_file is not None:
+                runner = AnomalyJobRunner(
+                    load_jobs(settings.anomaly_jobs_file),
+                    prometheus_url=str(settings.prometheus_url),
+                    alertmanager=alertmanager,
+                    http=http,
+                    metrics=metrics,
+                    events=bus,
+                )
+                context.tasks.extend(runner.start())
+            try:
+                yield
+            finally:
+                for task in context.tasks:
+                    task.cancel()
+                await asyncio.gather(*context.tasks, return_exceptions=True)
+
+    app = FastAPI(title="otel-ops sidecar", version=__version__, lifespan=lifespan)
+    _install_error_handlers(app)
+    app.include_router(health_open_router)
+    app.include_router(metrics_router)
+    app.include_router(health_router)
+    app.include_router(alerts_router)
+    app.include_router(events_router)
+    backup = _optional_backup_router()
+    if backup is not None:
+        app.include_router(backup, dependencies=[Depends(require_token)])
+    return app

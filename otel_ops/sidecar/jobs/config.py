@@ -1,0 +1,94 @@
+"""Anomaly job definitions, read from a YAML or JSON file::
+
+jobs:
+  - name: api-error-ratio
+    query: sum(rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m]))
+    interval_seconds: 60        # how often Prometheus is asked
+    step_seconds: 60            # spacing of the points fed to the detector (default: interval)
+    backfill_seconds: 86400     # history scored at start-up to warm the detector up (default 0)
+    severity: ticket
+    labels: {service_name: assistant-api}
+    annotations: {runbook_url: https://example.org/runbooks/errors}
+    detector: {}                # EnsembleConfig fields (otel_ops.sidecar.anomaly)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from otel_ops.sidecar.anomaly import EnsembleConfig
+
+
+class JobsFileError(ValueError):
+    pass
+
+
+class AnomalyJob(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
+    query: str = Field(min_length=1)
+    interval_seconds: float = Field(60.0, ge=1.0)
+    step_seconds: float | None = Field(None, ge=0.1)
+    backfill_seconds: float = Field(0.0, ge=0.0)
+    severity: str = "ticket"
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    resolve_after_seconds: float | None = Field(None, gt=0, description="Default: 10 intervals.")
+    exemplars: bool = Field(
+        True, description="Link an exemplar's trace_id in the alert when Prometheus has one."
+    )
+    detector: EnsembleConfig = EnsembleConfig()
+
+    @model_validator(mode="after")
+    def _backfill_fits(self) -> AnomalyJob:
+        if self.backfill_seconds / self.step > 11_000:
+            raise ValueError("backfill_seconds / step_seconds exceeds Prometheus' 11000 points per query")
+        return self
+
+    @property
+    def step(self) -> float:
+        return self.step_seconds or self.interval_seconds
+
+    @property
+    def resolve_after(self) -> float:
+        return self.resolve_after_seconds or 10 * self.interval_seconds
+
+
+class JobsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    jobs: list[AnomalyJob]
+
+    @model_validator(mode="after")
+    def _unique(self) -> JobsFile:
+        names = [job.name for job in self.jobs]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate job names: {', '.join(duplicates)}")
+        return self
+
+
+def load_jobs(path: Path) -> list[AnomalyJob]:
+    """Jobs from ``path``; ``JobsFileError`` names the file and the offending field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise JobsFileError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise JobsFileError(
+            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"
+        ) from None
+    try:
+        return JobsFile.model_validate(data).jobs
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
+        raise JobsFileError(f"{path}: invalid anomaly jobs:\n  " + "\n  ".join(problems)) from None

@@ -1,0 +1,236 @@
+"""Runs anomaly jobs: each new point of each series goes to that series' detector; anomalies alert.
+
+Every run asks Prometheus (``query_range``) for the points since the last one scored, so no point is
+skipped or scored twice.  A failed run (Prometheus or Alertmanager down) is retried with exponential
+backoff up to ``MAX_BACKOFF_SECONDS``; alerts not yet delivered are kept and sent with the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import math
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from otel_ops.sidecar.alerts.client import AlertmanagerClient
+from otel_ops.sidecar.anomaly import AnomalyResult, EnsembleDetector
+from otel_ops.sidecar.events import EventBus
+from otel_ops.sidecar.jobs.config import AnomalyJob
+from otel_ops.sidecar.metrics import SidecarMetrics
+
+_logger = logging.getLogger("otel_ops.sidecar.jobs")
+
+MAX_BACKOFF_SECONDS = 300.0
+MAX_PENDING_ALERTS = 500
+ALERT_NAME = "OtelOpsAnomaly"
+
+
+class PrometheusQueryError(Exception):
+    pass
+
+
+def series_name(labels: dict[str, str]) -> str:
+    name = labels.get("__name__", "")
+    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__")
+    return f"{name}{{{inner}}}"
+
+
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat()
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.6g}"
+
+
+@dataclass
+class JobState:
+    detectors: dict[str, EnsembleDetector] = field(default_factory=dict)
+    last_point: dict[str, float] = field(default_factory=dict)
+    next_start: float | None = None
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    failures: int = 0
+
+
+class AnomalyJobRunner:
+    def __init__(
+        self,
+        jobs: list[AnomalyJob],
+        *,
+        prometheus_url: str,
+        alertmanager: AlertmanagerClient,
+        http: httpx.AsyncClient,
+        metrics: SidecarMetrics,
+        events: EventBus,
+    ) -> None:
+        self.jobs = jobs
+        self.prometheus_url = prometheus_url.rstrip("/")
+        self.alertmanager = alertmanager
+        self.http = http
+        self.metrics = metrics
+        self.events = events
+        self.states = {job.name: JobState() for job in jobs}
+
+    def start(self) -> list[asyncio.Task[None]]:
+        return [
+            asyncio.create_task(self.run_forever(job), name=f"anomaly-job-{job.name}") for job in self.jobs
+        ]
+
+    async def run_forever(self, job: AnomalyJob) -> None:
+        state = self.states[job.name]
+        while True:
+            try:
+                await self.run_once(job)
+                state.failures = 0
+                delay = job.interval_seconds
+            except Exception as exc:
+                state.failures += 1
+                delay = min(job.interval_seconds * 2**state.failures, MAX_BACKOFF_SECONDS)
+                _logger.warning(
+                    "anomaly job %s failed (%d in a row), retrying in %.0fs: %s",
+                    job.name,
+                    state.failures,
+                    delay,
+                    exc,
+                )
+            self.metrics.anomaly_job_errors.labels(job=job.name).set(state.failures)
+            await asyncio.sleep(delay)
+
+    async def _prometheus(self, path: str, params: dict[str, Any]) -> Any:
+        try:
+            response = await self.http.get(f"{self.prometheus_url}{path}", params=params)
+        except httpx.HTTPError as exc:
+            raise PrometheusQueryError(f"Prometheus at {self.prometheus_url} unreachable: {exc!r}") from None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {}
+        if response.status_code != 200 or payload.get("status") != "success":
+            raise PrometheusQueryError(
+                f"Prometheus {path} HTTP {response.status_code}: "
+                f"{payload.get('error') or response.text[:200]}"
+            )
+        return payload["data"]
+
+    async def run_once(self, job: AnomalyJob, now: float | None = None) -> list[AnomalyResult]:
+        """Score the points since the last run; send anomalies (and any still-pending alerts)."""
+        state = self.states[job.name]
+        now = time.time() if now is None else now
+        step = job.step
+        start = state.next_start if state.next_start is not None else now - job.backfill_seconds
+        anomalies: list[AnomalyResult] = []
+        if start <= now:
+            data = await self._prometheus(
+                "/api/v1/query_range", {"query": job.query, "start": start, "end": now, "step": step}
+            )
+            state.next_start = start + (math.floor((now - start) / step) + 1) * step
+            for series in data.get("result", []):
+                anomalies += await self._score_series(job, state, series)
+        await self._flush(state)
+        return anomalies
+
+    async def _score_series(
+        self, job: AnomalyJob, state: JobState, series: dict[str, Any]
+    ) -> list[AnomalyResult]:
+        labels = {str(k): str(v) for k, v in (series.get("metric") or {}).items()}
+        key = series_name(labels)
+        detector = state.detectors.get(key)
+        if detector is None:
+            detector = state.detectors[key] = EnsembleDetector(job.detector)
+        anomalies = []
+        last = state.last_point.get(key, -math.inf)
+        result: AnomalyResult | None = None
+        for raw_ts, raw_value in series.get("values") or []:
+            timestamp, value = float(raw_ts), float(raw_value)
+            if timestamp <= last or not math.isfinite(value):
+                continue
+            result = detector.update(timestamp, value)
+            last = timestamp
+            if result.is_anomaly:
+                anomalies.append(result)
+                state.pending.append(await self._alert(job, labels, key, result))
+                self.events.publish(
+                    "anomaly",
+                    {
+                        "job": job.name,
+                        "series": key,
+                        "time": _iso(timestamp),
+                        "value": value,
+                        "score": result.score,
+                        "expected": result.expected,
+                        "lower": result.lower,
+                        "upper": result.upper,
+                    },
+                )
+        state.last_point[key] = last
+        if result is not None:
+            self.metrics.anomaly_score.labels(job=job.name, series=key).set(result.score)
+        del state.pending[:-MAX_PENDING_ALERTS]
+        return anomalies
+
+    async def _exemplar_trace_id(self, job: AnomalyJob, timestamp: float) -> str | None:
+        if not job.exemplars:
+            return None
+        try:
+            data = await self._prometheus(
+                "/api/v1/query_exemplars",
+                {"query": job.query, "start": timestamp - job.step, "end": timestamp + job.step},
+            )
+        except PrometheusQueryError:
+            return None
+        for series in data or []:
+            for exemplar in series.get("exemplars") or []:
+                labels = exemplar.get("labels") or {}
+                trace_id = labels.get("trace_id") or labels.get("traceID")
+                if trace_id:
+                    return str(trace_id)
+        return None
+
+    async def _alert(
+        self, job: AnomalyJob, labels: dict[str, str], key: str, result: AnomalyResult
+    ) -> dict[str, Any]:
+        series_labels = {k: v for k, v in labels.items() if k != "__name__"}
+        alert_labels = {
+            **series_labels,
+            **job.labels,
+            "alertname": ALERT_NAME,
+            "anomaly_job": job.name,
+            "severity": job.severity,
+        }
+        annotations = {
+            "summary": f"Anomaly in {job.name}: {_fmt(result.value)} (expected {_fmt(result.expected)})",
+            "description": (
+                f"Series {key} of anomaly job {job.name} was {_fmt(result.value)} "
+                f"at {_iso(result.timestamp)}; expected band [{_fmt(result.lower)}, {_fmt(result.upper)}], "
+                f"anomaly score {result.score:.3f}."
+            ),
+            "anomaly_score": f"{result.score:.3f}",
+            "series": key,
+            **job.annotations,
+        }
+        trace_id = await self._exemplar_trace_id(job, result.timestamp)
+        if trace_id:
+            annotations["trace_id"] = trace_id
+        generator = f"{self.prometheus_url}/graph?" + urllib.parse.urlencode(
+            {"g0.expr": job.query, "g0.tab": 0}
+        )
+        return {
+            "labels": alert_labels,
+            "annotations": annotations,
+            "startsAt": _iso(result.timestamp),
+            "endsAt": _iso(max(result.timestamp, time.time()) + job.resolve_after),
+            "generatorURL": generator,
+        }
+
+    async def _flush(self, state: JobState) -> None:
+        if not state.pending:
+            return
+        batch = list(state.pending)
+        await self.alertmanager.post_alerts(batch)
+        del state.pending[: len(batch)]

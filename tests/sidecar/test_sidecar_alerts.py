@@ -1,0 +1,188 @@
+"""Acknowledge / resolve round trips through the sidecar, checked in a real Alertmanager's API."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from otel_ops.cli import app as cli
+from otel_ops.sidecar.settings import SidecarSettings
+from tests.collector.processes import free_port, wait_for
+from tests.sidecar.servers import Alertmanager, Sidecar, read_events, start_alertmanager
+
+
+def unique_labels() -> dict[str, str]:
+    return {"alertname": f"TestAlert{uuid.uuid4().hex[:8]}", "severity": "ticket", "service_name": "api"}
+
+
+@pytest.fixture
+def sidecar(alertmanager: Alertmanager, data_dir: Path) -> Iterator[Sidecar]:
+    settings = SidecarSettings(
+        port=free_port(), data_dir=data_dir, alertmanager_url=alertmanager.url, check_interval=3600
+    )
+    with Sidecar(settings) as server:
+        yield server
+
+
+def test_list_ack_resolve_round_trip(alertmanager: Alertmanager, sidecar: Sidecar) -> None:
+    labels = unique_labels()
+    fingerprint = alertmanager.post(labels, {"summary": "errors are up"})
+    with sidecar.client() as client:
+        listed = {a["fingerprint"]: a for a in client.get("/api/v1/alerts").json()["alerts"]}
+        assert listed[fingerprint]["alertname"] == labels["alertname"]
+        assert listed[fingerprint]["annotations"]["summary"] == "errors are up"
+
+        ack = client.post(
+            f"/api/v1/alerts/{fingerprint}/ack",
+            json={"author": "alice", "comment": "looking into it", "expires": "30m"},
+        )
+        assert ack.status_code == 201, ack.text
+        silence_id = ack.json()["silenceId"]
+        [silence] = [s for s in alertmanager.silences() if s["id"] == silence_id]
+        assert silence["status"]["state"] == "active"
+        assert (silence["createdBy"], silence["comment"]) == ("alice", "looking into it")
+        assert {(m["name"], m["value"]) for m in silence["matchers"]} == set(labels.items())
+        [alert] = [a for a in alertmanager.alerts() if a["fingerprint"] == fingerprint]
+        assert alert["status"]["state"] == "suppressed" and alert["status"]["silencedBy"] == [silence_id]
+
+        resolved = client.post(
+            f"/api/v1/alerts/{fingerprint}/resolve", json={"author": "bob", "comment": "fixed"}
+        )
+        assert resolved.status_code == 200, resolved.text
+        assert resolved.json()["expiredSilences"] == [silence_id]
+        assert fingerprint not in {a["fingerprint"] for a in alertmanager.alerts()}
+        [silence] = [s for s in alertmanager.silences() if s["id"] == silence_id]
+        assert silence["status"]["state"] == "expired"
+
+        history = client.get("/api/v1/alerts/history", params={"fingerprint": fingerprint}).json()["entries"]
+        assert [(e["action"], e["actor"]) for e in history] == [("resolve", "bob"), ("acknowledge", "alice")]
+        assert history[1]["silence_id"] == silence_id
+        assert client.post(f"/api/v1/alerts/{fingerprint}/resolve", json={"author": "bob"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"author": "alice", "expires": "1h"}, 422, "comment: Field required"),
+        ({"author": "alice", "comment": "  ", "expires": "1h"}, 400, "comment must not be empty"),
+        ({"author": "alice", "comment": "x", "expires": "2020-01-01T00:00:00Z"}, 400, "not in the future"),
+        ({"author": "alice", "comment": "x", "expires": "soon"}, 400, "neither a duration"),
+    ],
+)
+def test_bad_ack_requests(
+    alertmanager: Alertmanager, sidecar: Sidecar, body: dict[str, str], status: int, message: str
+) -> None:
+    fingerprint = alertmanager.post(unique_labels())
+    with sidecar.client() as client:
+        response = client.post(f"/api/v1/alerts/{fingerprint}/ack", json=body)
+    assert response.status_code == status
+    assert message in response.json()["detail"]
+    assert not [s for s in alertmanager.silences() if s["createdBy"] == "alice" and s["comment"] == "x"]
+
+
+def test_unknown_fingerprint_is_404(sidecar: Sidecar) -> None:
+    with sidecar.client() as client:
+        response = client.post(
+            "/api/v1/alerts/0123456789abcdef/ack", json={"author": "a", "comment": "c", "expires": "1h"}
+        )
+        assert response.status_code == 404
+        assert "no active alert with fingerprint '0123456789abcdef'" in response.json()["detail"]
+        assert client.get("/api/v1/alerts/0123456789abcdef").status_code == 404
+
+
+def test_alertmanager_down_is_502(data_dir: Path) -> None:
+    settings = SidecarSettings(
+        port=free_port(), data_dir=data_dir, alertmanager_url=f"http://127.0.0.1:{free_port()}"
+    )
+    with Sidecar(settings) as sidecar, sidecar.client() as client:
+        response = client.get("/api/v1/alerts")
+    assert response.status_code == 502 and "unreachable" in response.json()["detail"]
+
+
+def test_webhook_from_real_alertmanager_reaches_audit_log_and_events(tmp_path: Path, data_dir: Path) -> None:
+    settings = SidecarSettings(port=free_port(), data_dir=data_dir, check_interval=3600, api_token="t0ken")
+    with Sidecar(settings) as sidecar:
+        manager = start_alertmanager(
+            tmp_path / "am", webhook_url=f"{sidecar.url}/api/v1/alerts/webhook", token="t0ken"
+        )
+        try:
+            headers = {"Authorization": "Bearer t0ken"}
+            with httpx.stream(
+                "GET", f"{sidecar.url}/events?types=alert", headers=headers, timeout=15
+            ) as stream:
+                lines = stream.iter_lines()
+                assert next(lines) == ": connected"
+                labels = unique_labels()
+                fingerprint = manager.post(labels, {"summary": "disk filling"})
+                [event] = list(read_events(lines, 1, timeout=15))
+        finally:
+            manager.process.stop()
+    assert event == {**event, "type": "alert", "action": "notification", "fingerprint": fingerprint}
+    assert event["status"] == "firing" and event["labels"] == labels
+    audit = [json.loads(line) for line in settings.audit_log_path.read_text().splitlines()]
+    assert any(e["action"] == "notification" and e["fingerprint"] == fingerprint for e in audit)
+
+
+def test_webhook_rejects_malformed_payload(sidecar: Sidecar) -> None:
+    with sidecar.client() as client:
+        response = client.post("/api/v1/alerts/webhook", json={"version": "4"})
+        assert response.status_code == 422 and "alerts" in response.json()["detail"]
+        assert client.post("/api/v1/alerts/webhook", content=b"not json").status_code == 422
+
+
+def test_cli_list_ack_resolve(alertmanager: Alertmanager, tmp_path: Path) -> None:
+    labels = unique_labels()
+    fingerprint = alertmanager.post(labels, {"summary": "cli test"})
+    runner = CliRunner()
+    common = ["--alertmanager", alertmanager.url]
+    listed = runner.invoke(cli, ["alerts", "list", *common], env={"COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    assert fingerprint in listed.output and labels["alertname"] in listed.output
+
+    audit_dir = ["--data-dir", str(tmp_path)]
+    missing = runner.invoke(cli, ["alerts", "ack", fingerprint, *common])
+    assert missing.exit_code != 0 and "--comment" in missing.output
+
+    acked = runner.invoke(
+        cli,
+        [
+            "alerts",
+            "ack",
+            fingerprint[:8],
+            "-c",
+            "on it",
+            "-e",
+            "1h",
+            "--author",
+            "carol",
+            *common,
+            *audit_dir,
+        ],
+    )
+    assert acked.exit_code == 0, acked.output
+    assert wait_for(
+        lambda: [s for s in alertmanager.silences() if s["createdBy"] == "carol" and s["comment"] == "on it"],
+        5,
+        "silence from the CLI",
+    )
+    past = runner.invoke(
+        cli, ["alerts", "ack", fingerprint, "-c", "x", "-e", "2001-01-01T00:00:00", *common, *audit_dir]
+    )
+    assert past.exit_code == 1 and "not in the future" in past.output
+
+    resolved = runner.invoke(
+        cli, ["alerts", "resolve", fingerprint, "--author", "carol", *common, *audit_dir]
+    )
+    assert resolved.exit_code == 0, resolved.output
+    assert fingerprint not in {a["fingerprint"] for a in alertmanager.alerts()}
+    actions = [json.loads(line)["action"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert actions == ["acknowledge", "resolve"]
+
+    unknown = runner.invoke(cli, ["alerts", "resolve", "ffffffffffffffff", *common, *audit_dir])
+    assert unknown.exit_code == 1 and "no active alert" in unknown.output

@@ -1,0 +1,58 @@
+"""Settings: environment, flags and clear errors naming the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from otel_ops.cli import app as cli
+from otel_ops.sidecar.jobs import JobsFileError, load_jobs
+from otel_ops.sidecar.settings import SettingsError, load_settings
+
+
+def test_defaults_env_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_OPS_PORT", "9100")
+    monkeypatch.setenv("OTEL_OPS_SQLITE_PATHS", "a.db, b.db")
+    settings = load_settings(port=9200)
+    assert (settings.host, settings.port) == ("127.0.0.1", 9200)
+    assert settings.sqlite_paths == [Path("a.db"), Path("b.db")]
+    assert str(settings.prometheus_url) == "http://localhost:9090/"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OTEL_OPS_PORT": "http"}, "OTEL_OPS_PORT: Input should be a valid integer"),
+        ({"OTEL_OPS_PROMETHEUS_URL": "localhost"}, "OTEL_OPS_PROMETHEUS_URL"),
+        ({"OTEL_OPS_CHECK_TIMEOUT": "0"}, "OTEL_OPS_CHECK_TIMEOUT"),
+        ({"OTEL_OPS_POSTGRES_DSNS": "mysql://x"}, "OTEL_OPS_POSTGRES_DSNS"),
+        ({"OTEL_OPS_API_TOKEN": "a", "OTEL_OPS_API_TOKEN_FILE": "/etc/hostname"}, "not both"),
+        ({"OTEL_OPS_API_TOKEN_FILE": "/nonexistent/token"}, "OTEL_OPS_API_TOKEN_FILE: cannot read"),
+        ({"OTEL_OPS_DISK_FAIL_FREE_PERCENT": "50"}, "OTEL_OPS_DISK_FAIL_FREE_PERCENT must be below"),
+    ],
+)
+def test_bad_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=message):
+        load_settings()
+    result = CliRunner().invoke(cli, ["sidecar"])
+    assert result.exit_code == 2 and message.split(":")[0] in result.output
+
+
+def test_bad_anomaly_jobs_file(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.yaml"
+    path.write_text(
+        "jobs:\n  - name: x\n    query: up\n    interval_seconds: 0\n    detector: {alert_score: 3}\n"
+    )
+    with pytest.raises(JobsFileError) as caught:
+        load_jobs(path)
+    assert "jobs.0.interval_seconds" in str(caught.value) and "jobs.0.detector.alert_score" in str(
+        caught.value
+    )
+    result = CliRunner().invoke(cli, ["sidecar"], env={"OTEL_OPS_ANOMALY_JOBS_FILE": str(path)})
+    assert result.exit_code == 2 and "interval_seconds" in result.output
