@@ -38,7 +38,7 @@ def _port(default: int, what: str) -> int:
     return typer.Option(default, min=1, max=65535, help=f"Port of {what}.")
 
 
-def _service_process(state: Path, host: str, port: int, otlp_endpoint: str, run_id: str) -> ManagedProcess:
+def service_process(state: Path, host: str, port: int, otlp_endpoint: str, run_id: str) -> ManagedProcess:
     resource = ",".join(
         p for p in (os.environ.get("OTEL_RESOURCE_ATTRIBUTES", ""), f"demo.run.id={run_id}") if p
     )
@@ -129,7 +129,7 @@ def demo(
         _console.print(f"    {collector}")
         _console.print(f"[bold]2/4[/] Starting Prometheus ({stack.prometheus_url}) and the Collector")
         stack.start(collector)
-        service = _service_process(state, ports.host, service_port, stack.otlp_http_endpoint, run_id)
+        service = service_process(state, ports.host, service_port, stack.otlp_http_endpoint, run_id)
         stack.supervisor.start(service)
         base_url = f"http://{ports.host}:{service_port}"
         _console.print(f"[bold]3/4[/] Demo service at {base_url}; sending traffic for {duration:g}s")

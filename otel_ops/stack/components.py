@@ -1,0 +1,173 @@
+"""How each component of the local stack is started: command, environment, log file, readiness URL.
+
+Every component reads the shared configuration of the repository (``collector/config/``,
+``prometheus/prometheus.yml`` and ``rules/``, ``alertmanager/alertmanager.yml``); what differs on this
+machine (listen addresses, ports, data directories) is passed by flags and environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from otel_ops.stack import collector_build
+from otel_ops.stack.ports import StackPorts
+from otel_ops.stack.processes import ManagedProcess, StackError
+from otel_ops.stack.prometheus_config import prometheus_config
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_ALERTMANAGER_CONFIG = REPO / "alertmanager" / "alertmanager.yml"
+
+# Backend fragments added when their endpoint variable is set (Loki and Tempo run elsewhere).
+OPTIONAL_BACKENDS = {"loki": "OTEL_OPS_LOKI_OTLP_ENDPOINT", "tempo": "OTEL_OPS_TEMPO_OTLP_ENDPOINT"}
+
+# Executable names (first found wins) and the Debian package that provides them.
+_BINARIES = {
+    "prometheus": (("prometheus", "/usr/bin/prometheus"), "prometheus"),
+    "alertmanager": (
+        ("prometheus-alertmanager", "alertmanager", "/usr/bin/prometheus-alertmanager"),
+        "prometheus-alertmanager",
+    ),
+}
+
+
+def find_binary(component: str) -> str:
+    """The executable of ``component``; a :class:`StackError` naming the package to install if missing."""
+    names, package = _BINARIES[component]
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise StackError(
+        f"{component} is not installed: run `sudo apt-get install {package}` (or scripts/setup.sh), "
+        f"or put `{names[0]}` on PATH."
+    )
+
+
+def backends() -> list[str]:
+    """Collector exporters to load: Prometheus always, Loki and Tempo when their endpoint is set."""
+    return ["prometheus", *(name for name, var in OPTIONAL_BACKENDS.items() if os.environ.get(var))]
+
+
+def collector_process(
+    binary: Path, ports: StackPorts, state: Path, metrics_flush_interval: str = "15s"
+) -> ManagedProcess:
+    env = {
+        "OTEL_OPS_COLLECTOR_HOST": ports.host,
+        "OTEL_OPS_OTLP_GRPC_PORT": str(ports.otlp_grpc),
+        "OTEL_OPS_OTLP_HTTP_PORT": str(ports.otlp_http),
+        "OTEL_OPS_HEALTH_PORT": str(ports.health),
+        "OTEL_OPS_COLLECTOR_METRICS_PORT": str(ports.collector_metrics),
+        "OTEL_OPS_COLLECTOR_STORAGE_DIR": str(state / "collector"),
+        "OTEL_OPS_PROMETHEUS_REMOTE_WRITE_URL": f"{ports.url('prometheus')}/api/v1/write",
+        "OTEL_OPS_METRICS_FLUSH_INTERVAL": metrics_flush_interval,
+    }
+    return ManagedProcess(
+        name="collector",
+        command=[str(binary), *collector_build.config_args(collector_build.fragments(backends()))],
+        log=state / "logs" / "collector.log",
+        ready_url=f"http://{ports.host}:{ports.health}/",
+        env=env,
+        cwd=state,
+    )
+
+
+def prometheus_process(
+    ports: StackPorts, state: Path, evaluation_interval: str | None = None
+) -> ManagedProcess:
+    binary = find_binary("prometheus")
+    directory = state / "prometheus"
+    directory.mkdir(parents=True, exist_ok=True)
+    config = prometheus_config(ports, directory, evaluation_interval)
+    return ManagedProcess(
+        name="prometheus",
+        command=[
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={directory / 'data'}",
+            f"--web.listen-address={ports.host}:{ports.prometheus}",
+            "--web.enable-remote-write-receiver",
+            "--enable-feature=exemplar-storage",
+            f"--storage.tsdb.retention.time={os.environ.get('PROMETHEUS_RETENTION') or '15d'}",
+        ],
+        log=state / "logs" / "prometheus.log",
+        ready_url=f"{ports.url('prometheus')}/-/ready",
+    )
+
+
+def alertmanager_process(ports: StackPorts, state: Path) -> ManagedProcess:
+    """Alertmanager on the shared configuration, working directory ``<state>/alertmanager``.
+
+    The configuration reads ``secrets/slack_api_url`` and ``secrets/smtp_password`` relative to the
+    working directory; ``$OTEL_OPS_SECRETS_DIR`` (as for compose) is linked there when it is set.
+    """
+    binary = find_binary("alertmanager")
+    directory = state / "alertmanager"
+    directory.mkdir(parents=True, exist_ok=True)
+    _link_secrets(directory / "secrets")
+    return ManagedProcess(
+        name="alertmanager",
+        command=[
+            binary,
+            f"--config.file={SHARED_ALERTMANAGER_CONFIG}",
+            f"--storage.path={directory / 'data'}",
+            f"--web.listen-address={ports.host}:{ports.alertmanager}",
+            "--cluster.listen-address=",  # one instance: no gossip port
+        ],
+        log=state / "logs" / "alertmanager.log",
+        ready_url=f"{ports.url('alertmanager')}/-/ready",
+        cwd=directory,
+    )
+
+
+def _link_secrets(secrets: Path) -> None:
+    configured = os.environ.get("OTEL_OPS_SECRETS_DIR", "").strip()
+    if configured:
+        target = Path(configured).expanduser().resolve()
+        if secrets.is_symlink() and secrets.resolve() != target:
+            secrets.unlink()
+        if not secrets.exists() and not secrets.is_symlink():
+            secrets.symlink_to(target, target_is_directory=True)
+        return
+    secrets.mkdir(exist_ok=True)
+
+
+def _cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from otel_ops.cli import main; main()", *args]
+
+
+def sidecar_available(timeout: float = 30.0) -> bool:
+    """True when ``otel-ops sidecar --help`` works (the sidecar is an optional component)."""
+    try:
+        result = subprocess.run(
+            _cli_command("sidecar", "--help"), capture_output=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def sidecar_process(ports: StackPorts, state: Path) -> ManagedProcess:
+    """The ops sidecar, pointed at this stack's components; ready when its ``/metrics`` answers.
+
+    Alertmanager's webhook (in the shared configuration) reaches it on the standard port 8000 only.
+    """
+    directory = state / "sidecar"
+    directory.mkdir(parents=True, exist_ok=True)
+    env = {
+        "OTEL_OPS_DATA_DIR": str(directory),
+        "OTEL_OPS_COLLECTOR_HEALTH_URL": f"http://{ports.host}:{ports.health}/",
+        "OTEL_OPS_PROMETHEUS_URL": ports.url("prometheus"),
+        "OTEL_OPS_ALERTMANAGER_URL": ports.url("alertmanager"),
+    }
+    return ManagedProcess(
+        name="sidecar",
+        command=_cli_command("sidecar", "--host", ports.host, "--port", str(ports.sidecar)),
+        log=state / "logs" / "sidecar.log",
+        ready_url=f"{ports.url('sidecar')}/metrics",
+        env=env,
+        cwd=state,
+    )

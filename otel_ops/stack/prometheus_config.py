@@ -1,0 +1,76 @@
+"""Which Prometheus configuration the local stack runs: the shared ``prometheus/prometheus.yml``.
+
+On the standard ports the shared file is used as it is. Prometheus cannot take scrape targets or the
+Alertmanager address from flags or the environment, so on other ports (or with another evaluation
+interval) a configuration is *derived* from the shared file at start: the same jobs, rules and alerting,
+with each ``localhost:<standard port>`` address replaced by the configured one and the rule paths made
+absolute. Nothing else changes, so the shared file stays the one source of truth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from otel_ops.stack.ports import StackPorts
+
+SHARED_PROMETHEUS_CONFIG = Path(__file__).resolve().parents[2] / "prometheus" / "prometheus.yml"
+
+# Component whose port replaces each standard port in the shared file's addresses.
+_STANDARD_TARGETS = {9090: "prometheus", 9093: "alertmanager", 8888: "collector_metrics", 8000: "sidecar"}
+# Listen addresses under which the shared file's ``localhost`` targets are reachable.
+_LOCAL_ADDRESSES = {"127.0.0.1", "localhost", "0.0.0.0", "::", ""}
+
+
+def _target_host(ports: StackPorts) -> str:
+    return "localhost" if ports.host in {"0.0.0.0", "::", ""} else ports.host
+
+
+def _retarget(target: str, ports: StackPorts) -> str:
+    host, _, port = target.rpartition(":")
+    if host not in {"localhost", "127.0.0.1"} or not port.isdigit() or int(port) not in _STANDARD_TARGETS:
+        return target
+    return f"{_target_host(ports)}:{getattr(ports, _STANDARD_TARGETS[int(port)])}"
+
+
+def _retarget_static_configs(configs: list[dict[str, Any]], ports: StackPorts) -> None:
+    for static in configs:
+        static["targets"] = [_retarget(str(t), ports) for t in static.get("targets", [])]
+
+
+def derive(
+    shared: dict[str, Any], base_dir: Path, ports: StackPorts, evaluation_interval: str | None
+) -> dict[str, Any]:
+    """The shared configuration (parsed) for ``ports``; rule paths resolved against ``base_dir``."""
+    config = dict(shared)
+    if evaluation_interval:
+        config["global"] = {**config.get("global", {}), "evaluation_interval": evaluation_interval}
+    config["rule_files"] = [str((base_dir / pattern).resolve()) for pattern in config.get("rule_files", [])]
+    for job in config.get("scrape_configs", []):
+        _retarget_static_configs(job.get("static_configs", []), ports)
+    for manager in config.get("alerting", {}).get("alertmanagers", []):
+        _retarget_static_configs(manager.get("static_configs", []), ports)
+    return config
+
+
+def prometheus_config(
+    ports: StackPorts,
+    directory: Path,
+    evaluation_interval: str | None = None,
+    shared: Path = SHARED_PROMETHEUS_CONFIG,
+) -> Path:
+    """The shared file on the standard ports; else a configuration derived from it, in ``directory``."""
+    if not shared.is_file():
+        raise FileNotFoundError(f"the shared Prometheus configuration {shared} is missing")
+    if ports.standard and ports.host in _LOCAL_ADDRESSES and not evaluation_interval:
+        return shared
+    derived = derive(yaml.safe_load(shared.read_text()), shared.parent, ports, evaluation_interval)
+    path = directory / "prometheus.yml"
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"# Derived from {shared} by otel-ops for the ports of this stack; edit that file instead.\n"
+        + yaml.safe_dump(derived, sort_keys=False)
+    )
+    return path
