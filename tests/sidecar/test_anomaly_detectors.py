@@ -99,3 +99,16 @@ def test_flat_series_never_scores() -> None:
     timestamps = 1_700_000_000 + np.arange(2000, dtype=float) * 60
     results = run(EnsembleDetector(), timestamps, np.full(timestamps.size, 42.0))
     assert max(r.score for r in results) == 0.0
+
+
+def test_ensemble_refractory_period_silences_a_repeat_alert() -> None:
+    timestamps, values = seasonal_series(5)
+    values[ANOMALY_AT] += 15
+    values[ANOMALY_AT + 200] += 25  # a second, larger burst of the same incident
+    quiet = run(EnsembleDetector(), timestamps, values)
+    assert quiet[ANOMALY_AT].is_anomaly
+    assert not quiet[ANOMALY_AT + 200].is_anomaly
+    second = quiet[ANOMALY_AT + 200]
+    assert second.components["spike"] > 2 * second.score  # the undamped component still sees it
+    loud = run(EnsembleDetector(EnsembleConfig(refractory_points=0)), timestamps, values)
+    assert loud[ANOMALY_AT].is_anomaly and loud[ANOMALY_AT + 200].is_anomaly

@@ -81,6 +81,15 @@ class EnsembleConfig(_Settings):
     repeat_damping: float = Field(
         0.5, ge=0.0, le=1.0, description="...is multiplied by this: one alert per episode, not one per point."
     )
+    refractory_points: int = Field(
+        288, ge=0, description="After a point alerts, the statistical score of this many following points..."
+    )
+    refractory_damping: float = Field(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="...is multiplied by this (an incident alerts once, then goes quiet).",
+    )
     full_scale_log10: float = Field(8.0, gt=0.0, description="Log10 tail probability that scores 1.0.")
 
     @model_validator(mode="after")

@@ -24,6 +24,10 @@ class EnsembleDetector:
     An anomaly episode (a spike, the hours after a level shift) raises many points at once.  A score that
     is not a new high over the recent ``repeat_window_points`` is damped by ``repeat_damping``, so an
     episode alerts when it starts and again only if it gets worse; ``components`` keep the undamped scores.
+    Once a point alerts, the statistical score of the next ``refractory_points`` points is further scaled by
+    ``refractory_damping`` (a refractory period): the aftermath of an incident (recovery, a second burst of
+    the same episode) does not alert again.  On NAB this removes FP points without losing windows, since
+    only the first detection inside an anomaly window earns a reward.  The exhaustion forecast is not damped.
     """
 
     def __init__(self, config: EnsembleConfig | None = None) -> None:
@@ -33,6 +37,7 @@ class EnsembleDetector:
         self.spike = SpikeLevelShiftDetector(cfg.spike) if cfg.spike is not None else None
         self.exhaustion = ExhaustionForecaster(cfg.exhaustion) if cfg.exhaustion is not None else None
         self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
+        self._points_since_alert: int | None = None
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         components: dict[str, float] = {}
@@ -52,7 +57,9 @@ class EnsembleDetector:
                 band = seasonal
 
         probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0
-        score = self._damp_repeats(probability_to_score(probability, self.config.full_scale_log10))
+        score = self._refractory(
+            self._damp_repeats(probability_to_score(probability, self.config.full_scale_log10))
+        )
 
         time_to_exhaustion: float | None = None
         if self.exhaustion is not None:
@@ -73,6 +80,18 @@ class EnsembleDetector:
             time_to_exhaustion_seconds=time_to_exhaustion,
             components=components,
         )
+
+    def _refractory(self, score: float) -> float:
+        cfg = self.config
+        since = self._points_since_alert
+        if since is not None:
+            since += 1
+            self._points_since_alert = since
+            if since <= cfg.refractory_points:
+                return score * cfg.refractory_damping
+        if score >= cfg.alert_score and cfg.refractory_points > 0:
+            self._points_since_alert = 0
+        return score
 
     def _damp_repeats(self, score: float) -> float:
         if self.config.repeat_window_points == 0:
