@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import httpx
+from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -20,6 +21,8 @@ from otel_ops.sidecar.alerts import AlertmanagerClient, AlertmanagerError, Alert
 from otel_ops.sidecar.alerts.routes import router as alerts_router
 from otel_ops.sidecar.audit import AuditLog
 from otel_ops.sidecar.auth import check_bearer, require_token
+from otel_ops.sidecar.backup import BACKUP_METRICS, BackupSettings, add_backup_jobs
+from otel_ops.sidecar.backup.api import router as backup_router
 from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.health import Check, HealthService, build_checks
 from otel_ops.sidecar.health.routes import open_router as health_open_router
@@ -65,7 +68,8 @@ async def metrics(request: Request) -> Response:
     context: SidecarContext = request.app.state.sidecar
     if context.settings.metrics_require_auth:
         check_bearer(context.settings.token, request.headers.get("authorization"))
-    return Response(generate_latest(context.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(context.metrics.registry) + generate_latest(BACKUP_METRICS.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def _validation_message(error: dict[str, Any]) -> str:
@@ -89,15 +93,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "; ".join(messages), "errors": messages}, status_code=422)
 
 
-def _optional_backup_router() -> APIRouter | None:
+@contextlib.contextmanager
+def _backup_schedule() -> Iterator[None]:
+    """Scheduled backups, restore drills and retention (cron settings ``OTEL_OPS_BACKUP_*``)."""
+    scheduler = BackgroundScheduler(daemon=True)
     try:
-        from otel_ops.sidecar.backup import router  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    except Exception:
-        _logger.exception("the backup API failed to load; serving without it")
-        return None
-    return router if isinstance(router, APIRouter) else None
+        add_backup_jobs(scheduler, BackupSettings())
+        scheduler.start()
+    except Exception:  # bad backup settings must not take health and alerts down with them
+        _logger.exception("backup jobs not scheduled")
+    try:
+        yield
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
 
 
 def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ()) -> FastAPI:
@@ -137,7 +146,8 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
                 )
                 context.tasks.extend(runner.start())
             try:
-                yield
+                with _backup_schedule():
+                    yield
             finally:
                 for task in context.tasks:
                     task.cancel()
@@ -150,7 +160,5 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
     app.include_router(health_router)
     app.include_router(alerts_router)
     app.include_router(events_router)
-    backup = _optional_backup_router()
-    if backup is not None:
-        app.include_router(backup, dependencies=[Depends(require_token)])
+    app.include_router(backup_router, dependencies=[Depends(require_token)])
     return app

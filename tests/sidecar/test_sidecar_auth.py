@@ -22,6 +22,9 @@ PROTECTED = [
     ("POST", "/api/v1/alerts/abcd/ack"),
     ("POST", "/api/v1/alerts/abcd/resolve"),
     ("GET", "/events"),
+    ("GET", "/api/v1/backups"),
+    ("POST", "/api/v1/backups"),
+    ("POST", "/api/v1/backups/abcd/verify"),
 ]
 
 
@@ -88,3 +91,10 @@ def test_token_never_logged(sidecar: Sidecar, caplog: pytest.LogCaptureFixture) 
         right.get("/health")
     assert TOKEN not in caplog.text
     assert TOKEN not in repr(sidecar.settings)
+
+
+def test_metrics_include_health_and_backup_series(sidecar: Sidecar) -> None:
+    with sidecar.client() as anonymous:
+        body = anonymous.get("/metrics").text
+    assert "otel_ops_health_check_status" in body
+    assert "otel_ops_backup_last_success_timestamp_seconds" in body
