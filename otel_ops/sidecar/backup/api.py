@@ -13,7 +13,9 @@ from pydantic import BaseModel
 
 from otel_ops.sidecar.backup.errors import (
     BackupError,
+    RepositoryCorrupt,
     RepositoryNotInitialised,
+    RestoreRefused,
     ResticNotFound,
     SnapshotNotFound,
     UnknownSource,
@@ -55,7 +57,7 @@ def _http_error(exc: BackupError) -> HTTPException:
         status = 400
     elif isinstance(exc, SnapshotNotFound):
         status = 404
-    elif isinstance(exc, RepositoryNotInitialised):
+    elif isinstance(exc, RepositoryNotInitialised | RepositoryCorrupt | RestoreRefused):
         status = 409
     elif isinstance(exc, ResticNotFound | WrongPassword):
         status = 503

@@ -103,7 +103,7 @@ class Restic:
         else:
             path = self.settings.password_path
             if not path.is_file():
-                raise BackupError(
+                raise RepositoryNotInitialised(
                     f"no repository password: {path} does not exist. Run `otel-ops backup init` to create "
                     "the repository and a password, or set OTEL_OPS_BACKUP_PASSWORD / "
                     "OTEL_OPS_BACKUP_PASSWORD_FILE"
