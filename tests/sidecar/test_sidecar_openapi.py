@@ -63,7 +63,9 @@ def test_no_generated_request_gets_a_server_error(sidecar: Sidecar) -> None:
             if response.status_code == 503 and _failing_health(case.formatted_path, response):
                 return  # a failing critical dependency (here: no collector) is 503 by design
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}"
+                )
 
         run()
     assert len(tested) >= 8, tested  # every documented operation but the excluded ones
