@@ -27,7 +27,11 @@ DEFAULT_CONFIG_DIRS: tuple[str, ...] = (
 
 
 def _default_data_dir() -> Path:
-    """``$OTEL_OPS_STATE_DIR/backup``, or ``./.otel-ops/backup`` (the stack's state directory)."""
+    """``backup/`` in the sidecar's data dir (``$OTEL_OPS_DATA_DIR``), else in the stack's state directory
+    (``$OTEL_OPS_STATE_DIR``, default ``./.otel-ops``)."""
+    sidecar_data = os.environ.get("OTEL_OPS_DATA_DIR", "").strip()
+    if sidecar_data:
+        return Path(sidecar_data).expanduser() / "backup"
     configured = os.environ.get("OTEL_OPS_STATE_DIR", "").strip()
     state = Path(configured).expanduser() if configured else Path.cwd() / ".otel-ops"
     return state / "backup"
