@@ -16,7 +16,7 @@ from otel_ops.stack import collector_build
 
 EXPECTED_COMPONENTS = {
     "receivers": {"otlp"},
-    "processors": {"memory_limiter", "batch", "resource", "redaction", "tail_sampling"},
+    "processors": {"memory_limiter", "resource", "redaction", "tail_sampling"},
     "connectors": {"forward", "span_metrics", "service_graph"},
     "exporters": {"otlp_grpc", "otlp_http", "prometheus_remote_write", "debug", "nop"},
     "extensions": {"health_check", "file_storage"},

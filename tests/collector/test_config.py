@@ -78,12 +78,12 @@ def test_cli_validate_reports_valid_and_invalid_configs(collector_binary: Path, 
     assert "valid:" in ok.output and "prometheus.yaml" in ok.output
 
     broken = tmp_path / "broken.yaml"
-    broken.write_text("processors:\n  batch:\n    send_batch_sise: 10\n")
+    broken.write_text("processors:\n  memory_limiter:\n    check_intervall: 1s\n")
     bad = runner.invoke(
         app, ["validate", "-c", str(collector_build.config_dir() / "base.yaml"), "-c", str(broken)]
     )
     assert bad.exit_code == 1
-    assert "invalid configuration" in bad.output and "send_batch_sise" in bad.output
+    assert "invalid configuration" in bad.output and "check_intervall" in bad.output
 
     missing = runner.invoke(app, ["validate", "-c", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 1
