@@ -506,9 +506,8 @@ def report(
         "",
         "The span metrics connector emits its series once per `metrics_flush_interval` "
         "(`OTEL_OPS_METRICS_FLUSH_INTERVAL`), so a span waits up to one interval (half on average) before "
-        "its metric leaves the connector; the metrics pipeline's batch processor (timeout 1 s) and remote "
-        "write add the rest. The flush interval drives freshness: p95 is about the interval plus a fraction "
-        "of a second.",
+        "its metric leaves the connector; remote write (its WAL and request batching) adds the rest. The "
+        "flush interval drives freshness: p95 is about the interval plus a fraction of a second.",
     ]
     return "\n".join(lines)
 
