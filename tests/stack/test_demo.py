@@ -13,27 +13,17 @@ import pytest
 
 from otel_ops.stack import collector_build
 from otel_ops.stack.processes import ManagedProcess, StackError, port_in_use
+from tests.stack.conftest import free_ports
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 # A table row of the report: "│ <labels> │ <value> │".
 ROW = re.compile(r"│\s*(?P<labels>.*?)\s*│\s*(?P<value>[\d,.]+)\s*│")
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 def _demo(
     tmp_path: Path, *args: str, ports: list[int] | None = None, timeout: float = 150
 ) -> subprocess.CompletedProcess[str]:
-    grpc, http, health, metrics, prometheus, service = ports or _free_ports(6)
+    grpc, http, health, metrics, prometheus, service = ports or free_ports(6)
     command = [
         sys.executable,
         "-m",
@@ -70,7 +60,7 @@ def _collector_built() -> bool:
 @pytest.mark.skipif(not PROMETHEUS.exists(), reason="needs Debian's Prometheus at /usr/bin/prometheus")
 @pytest.mark.skipif(not _collector_built(), reason="Collector not built: run `otel-ops collector build`")
 def test_demo_reports_http_and_span_metrics(tmp_path: Path) -> None:
-    ports = _free_ports(6)
+    ports = free_ports(6)
     result = _demo(tmp_path, "--duration", "10", ports=ports)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -95,7 +85,7 @@ def test_demo_reports_http_and_span_metrics(tmp_path: Path) -> None:
 
 
 def test_demo_fails_clearly_when_a_port_is_taken(tmp_path: Path) -> None:
-    ports = _free_ports(6)
+    ports = free_ports(6)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", ports[4]))
         taken.listen()
@@ -107,7 +97,7 @@ def test_demo_fails_clearly_when_a_port_is_taken(tmp_path: Path) -> None:
 
 
 def test_a_process_that_dies_while_starting_shows_its_log(tmp_path: Path) -> None:
-    (port,) = _free_ports(1)
+    (port,) = free_ports(1)
     process = ManagedProcess(
         name="broken",
         command=["sh", "-c", "echo 'listen: address already in use' >&2; exit 3"],
