@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from otel_ops.stack import collector_build
+from otel_ops.stack.collector_wal import repair_remote_write_wal
 
 app = typer.Typer(help="Build, locate and validate the OpenTelemetry Collector.", no_args_is_help=True)
 
@@ -88,3 +89,23 @@ def validate(
     if result.output:
         _err.print(result.output, highlight=False, markup=False)
     typer.echo(f"valid: {names}")
+
+
+StorageDirOption = typer.Option(
+    ...,
+    "--storage-dir",
+    help="The Collector's storage directory (OTEL_OPS_COLLECTOR_STORAGE_DIR).",
+    exists=True,
+    file_okay=False,
+)
+
+
+@app.command("repair-wal")
+def repair_wal(storage_dir: Path = StorageDirOption) -> None:
+    """Cut a torn last entry off the remote-write WAL so a Collector killed mid-write starts again."""
+    repaired = repair_remote_write_wal(storage_dir)
+    if not repaired:
+        typer.echo(f"The remote-write WAL under {storage_dir} is whole; nothing to repair.")
+        return
+    for segment, removed in repaired:
+        typer.echo(f"Repaired {segment}: removed {removed} bytes of a torn last entry.")

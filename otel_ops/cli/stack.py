@@ -39,7 +39,7 @@ def up(
     ] = True,
     metrics_flush_interval: Annotated[
         str, typer.Option(help="How often the Collector emits span and service-graph metrics.")
-    ] = "15s",
+    ] = "3s",
     evaluation_interval: Annotated[
         str | None,
         typer.Option(help="Rule evaluation interval (default: that of prometheus/prometheus.yml)."),

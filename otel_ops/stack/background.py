@@ -30,7 +30,7 @@ class UpOptions:
     ports: StackPorts
     state: Path
     components: tuple[str, ...] = COMPONENTS
-    metrics_flush_interval: str = "15s"
+    metrics_flush_interval: str = "3s"
     evaluation_interval: str | None = None
     ready_timeout: float = 60.0
 

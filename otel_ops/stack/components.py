@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from otel_ops.stack import collector_build
+from otel_ops.stack.collector_wal import repair_remote_write_wal
 from otel_ops.stack.ports import StackPorts
 from otel_ops.stack.processes import ManagedProcess, StackError
 from otel_ops.stack.prometheus_config import prometheus_config
@@ -53,15 +54,17 @@ def backends() -> list[str]:
 
 
 def collector_process(
-    binary: Path, ports: StackPorts, state: Path, metrics_flush_interval: str = "15s"
+    binary: Path, ports: StackPorts, state: Path, metrics_flush_interval: str = "3s"
 ) -> ManagedProcess:
+    storage = state / "collector"
+    repair_remote_write_wal(storage)  # a Collector killed mid-write cannot reopen a torn WAL
     env = {
         "OTEL_OPS_COLLECTOR_HOST": ports.host,
         "OTEL_OPS_OTLP_GRPC_PORT": str(ports.otlp_grpc),
         "OTEL_OPS_OTLP_HTTP_PORT": str(ports.otlp_http),
         "OTEL_OPS_HEALTH_PORT": str(ports.health),
         "OTEL_OPS_COLLECTOR_METRICS_PORT": str(ports.collector_metrics),
-        "OTEL_OPS_COLLECTOR_STORAGE_DIR": str(state / "collector"),
+        "OTEL_OPS_COLLECTOR_STORAGE_DIR": str(storage),
         "OTEL_OPS_PROMETHEUS_REMOTE_WRITE_URL": f"{ports.url('prometheus')}/api/v1/write",
         "OTEL_OPS_METRICS_FLUSH_INTERVAL": metrics_flush_interval,
     }

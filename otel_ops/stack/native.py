@@ -27,7 +27,7 @@ class NativeStack:
 
     ports: StackPorts = field(default_factory=StackPorts)
     state: Path = field(default_factory=lambda: Path(".otel-ops"))
-    metrics_flush_interval: str = "15s"
+    metrics_flush_interval: str = "3s"
     supervisor: Supervisor = field(default_factory=Supervisor)
 
     @property

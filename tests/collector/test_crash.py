@@ -42,6 +42,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from otel_ops.stack import collector_build
+from otel_ops.stack.collector_wal import repair_remote_write_wal
 from tests.collector.processes import (
     CollectorPorts,
     Process,
@@ -391,6 +392,8 @@ def crash_while_prometheus_is_down(
         acked = dict(stream.acked)
 
         prometheus = start_prometheus(workdir / "prometheus", port=prometheus_port)
+        # As otel-ops does before every Collector start: a kill mid-append can tear the WAL's last entry.
+        repair_remote_write_wal(workdir / "collector" / "storage")
         collector, _ = start_collector(collector_binary, configs, workdir / "collector", env=env, ports=ports)
         # A restarted Collector reads the WAL it inherited: its counters start at 0, "read" runs ahead.
         wait_for(
