@@ -1,4 +1,4 @@
-"""A Collector killed mid-write leaves a torn remote-write WAL; otel-ops repairs it and loses nothing queued."""
+"""A Collector killed mid-write leaves a torn remote-write WAL; otel-ops repairs it, losing nothing queued."""
 
 from __future__ import annotations
 
