@@ -140,6 +140,7 @@ class TelemetryMiddleware:
                 format(span_context.span_id, "016x"),
                 request_id,
                 span_context.span_id,
+                span_context.trace_flags.sampled,
             )
         )
         self._metrics.started(known_method, scheme)

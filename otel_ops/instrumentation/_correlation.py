@@ -44,6 +44,7 @@ class RequestIds(NamedTuple):
     span_id: str
     request_id: str
     span_id_int: int
+    sampled: bool
 
 
 _last_hex: tuple[int, int, str, str] = (0, 0, "", "")
@@ -51,8 +52,9 @@ _last_hex: tuple[int, int, str, str] = (0, 0, "", "")
 request_ids: ContextVar[RequestIds | None] = ContextVar("otel_ops_request_ids", default=None)
 
 
-def current_ids() -> tuple[str | None, str | None, str | None]:
-    """(trace_id, span_id, request_id) as hex strings, or Nones outside any request or span."""
+def current_ids() -> tuple[str | None, str | None, str | None, bool]:
+    """(trace_id, span_id, request_id, sampled): hex ids (Nones outside any request or span) and whether
+    the trace is sampled."""
     request = request_ids.get()
     span = _get_current_span()
     if span is not _INVALID_SPAN:
@@ -60,7 +62,7 @@ def current_ids() -> tuple[str | None, str | None, str | None]:
         if context.is_valid:
             span_id = context.span_id
             if request is not None and span_id == request.span_id_int:
-                return request.trace_id, request.span_id, request.request_id
+                return request.trace_id, request.span_id, request.request_id, request.sampled
             global _last_hex
             last = _last_hex  # consecutive lines of one span reuse its hex ids
             if last[0] != span_id or last[1] != context.trace_id:
@@ -70,7 +72,8 @@ def current_ids() -> tuple[str | None, str | None, str | None]:
                     format(context.trace_id, "032x"),
                     format(span_id, "016x"),
                 )
-            return last[2], last[3], request.request_id if request is not None else None
+            request_id = request.request_id if request is not None else None
+            return last[2], last[3], request_id, context.trace_flags.sampled
     if request is not None:
-        return request.trace_id, request.span_id, request.request_id
-    return None, None, None
+        return request.trace_id, request.span_id, request.request_id, request.sampled
+    return None, None, None, False

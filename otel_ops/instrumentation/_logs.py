@@ -32,6 +32,7 @@ _STANDARD_ATTRS = frozenset(
         "trace_id",
         "span_id",
         "request_id",
+        "trace_sampled",
         "error_fingerprint",
         "_otel_ops",
     }
@@ -68,16 +69,23 @@ def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> di
         extra_keys = attributes.keys() - _STANDARD_ATTRS
         if extra_keys:
             extra = {k: attributes[k] for k in extra_keys}
-    record.trace_id, record.span_id, record.request_id = current_ids()
+    (
+        attributes["trace_id"],
+        attributes["span_id"],
+        attributes["request_id"],
+        attributes["trace_sampled"],
+    ) = current_ids()
     message = record.getMessage()
     if scrubber is not None:
         message = scrubber.text(message)
         if extra:
             extra = scrubber.attributes(extra) or extra
-    record.message = message
-    exc = record.exc_info[1] if record.exc_info else None
-    record.error_fingerprint = fingerprint(exc) if exc is not None else None
-    record._otel_ops = extra
+    attributes["message"] = message
+    exc_info = record.exc_info
+    attributes["error_fingerprint"] = (
+        fingerprint(exc_info[1]) if exc_info and exc_info[1] is not None else None
+    )
+    attributes["_otel_ops"] = extra
     return extra
 
 
@@ -188,6 +196,7 @@ class OtlpLogHandler(logging.Handler):
                     record.name,
                     record.trace_id,
                     record.span_id,
+                    record.trace_sampled,
                     attributes,
                 )
             )
@@ -202,6 +211,7 @@ def encode_log_record(
     message: str,
     trace_id: str | None,
     span_id: str | None,
+    sampled: bool,
     attributes: dict[str, Any],
 ) -> bytes:
     """One OTLP ``LogRecord`` (logs.proto field numbers)."""
@@ -213,7 +223,7 @@ def encode_log_record(
         wire.attributes(6, attributes),
     ]
     if trace_id and span_id:
-        parts.append(wire.fixed32(8, 1))
+        parts.append(wire.fixed32(8, 1 if sampled else 0))  # W3C trace flags: sampled
         parts.append(wire.length_delimited(9, bytes.fromhex(trace_id)))
         parts.append(wire.length_delimited(10, bytes.fromhex(span_id)))
     parts.append(wire.fixed64(11, time_ns))
@@ -223,9 +233,9 @@ def encode_log_record(
 def encode_log_batch(batch: Iterable[tuple[Any, ...]], resource_bytes: bytes) -> bytes:
     """OTLP request for queued records, grouped by logger name (the instrumentation scope)."""
     scopes: dict[str, list[bytes]] = {}
-    for time_ns, levelno, levelname, message, name, trace_id, span_id, attributes in batch:
+    for time_ns, levelno, levelname, message, name, trace_id, span_id, sampled, attributes in batch:
         scopes.setdefault(name, []).append(
-            encode_log_record(time_ns, levelno, levelname, message, trace_id, span_id, attributes)
+            encode_log_record(time_ns, levelno, levelname, message, trace_id, span_id, sampled, attributes)
         )
     return wire.resource_group(
         resource_bytes, [(wire.scope(name), records) for name, records in scopes.items()]

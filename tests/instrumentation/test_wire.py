@@ -58,8 +58,19 @@ def test_server_span_round_trips():
 def test_log_batch_round_trips():
     trace_id, span_id = "ab" * 16, "cd" * 8
     batch = [
-        (1_700_000_000_000_000_000, 20, "INFO", "hello", "app", trace_id, span_id, {"request.id": "r1"}),
-        (1_700_000_000_000_000_001, 40, "ERROR", "oops", "app.db", None, None, {}),
+        (
+            1_700_000_000_000_000_000,
+            20,
+            "INFO",
+            "hello",
+            "app",
+            trace_id,
+            span_id,
+            True,
+            {"request.id": "r1"},
+        ),
+        (1_700_000_000_000_000_001, 40, "ERROR", "oops", "app.db", None, None, False, {}),
+        (1_700_000_000_000_000_002, 20, "INFO", "unsampled", "app.db", trace_id, span_id, False, {}),
     ]
     request = ExportLogsServiceRequest.FromString(
         encode_log_batch(batch, wire.resource({"service.name": "svc"}))
@@ -70,5 +81,7 @@ def test_log_batch_round_trips():
     assert first.trace_id.hex() == trace_id and first.span_id.hex() == span_id
     assert attributes(first.attributes) == {"request.id": "r1"}
     assert first.time_unix_nano == 1_700_000_000_000_000_000
-    second = scopes["app.db"][0]
+    assert first.flags == 1  # sampled
+    second, unsampled = scopes["app.db"]
     assert second.severity_number == 17 and second.trace_id == b""
+    assert unsampled.trace_id.hex() == trace_id and unsampled.flags == 0
