@@ -66,7 +66,7 @@ def test_grafana_admin_password_is_required(docker_compose: str, tmp_path: Path)
 
 
 def test_every_service_is_defined(compose: dict[str, Any]) -> None:
-    assert set(PORTS) | {"stack", "collector-volume-init"} == set(compose["services"])
+    assert set(PORTS) | {"stack", "collector-volume-init", "collector-wal-repair"} == set(compose["services"])
     assert compose["services"]["demo"]["profiles"] == ["demo"]
 
 
@@ -100,11 +100,12 @@ def test_named_volumes_hold_the_state(compose: dict[str, Any]) -> None:
 
 
 def test_images_are_pinned(compose: dict[str, Any]) -> None:
+    built = {s["image"] for s in compose["services"].values() if "build" in s}  # otel-ops' own image
     for name, service in compose["services"].items():
         image = service["image"]
         repository, _, tag = image.rpartition(":")
         assert repository and tag and tag != "latest", f"{name}: {image}"
-        if "build" not in service and name != "demo":
+        if image not in built:
             assert re.match(r"^v?\d+\.\d+(\.\d+)?$", tag), f"{name}: {image} is not a release tag"
 
 
@@ -208,3 +209,13 @@ def test_addresses_in_the_shared_files_agree_with_the_ports() -> None:
     assert metrics_reader["port"].endswith(":-8888}")
     remote_write = load_yaml(REPO / "collector" / "config" / "prometheus.yaml")["exporters"]
     assert "http://localhost:9090/api/v1/write" in str(remote_write)
+
+
+def test_the_collector_starts_only_after_its_wal_is_repaired(compose: dict[str, Any]) -> None:
+    repair = compose["services"]["collector-wal-repair"]
+    assert repair["command"][:3] == ["otel-ops", "collector", "repair-wal"]
+    storage = compose["services"]["collector"]["environment"]["OTEL_OPS_COLLECTOR_STORAGE_DIR"]
+    assert repair["command"][-1] == storage
+    assert any(f":{storage}" in str(v) for v in repair["volumes"])
+    depends = compose["services"]["collector"]["depends_on"]
+    assert depends["collector-wal-repair"]["condition"] == "service_completed_successfully"
