@@ -92,11 +92,14 @@ def list_alerts(
     console.print(table)
 
 
+FingerprintArgument = Annotated[
+    str, typer.Argument(help="Alert fingerprint (or a unique prefix of 4+ characters).")
+]
+
+
 @app.command("ack")
 def acknowledge(
-    fingerprint: Annotated[
-        str, typer.Argument(help="Alert fingerprint (or a unique prefix of 4+ characters).")
-    ],
+    fingerprint: FingerprintArgument,
     comment: Annotated[str, typer.Option("--comment", "-c", help="Why it is acknowledged (required).")],
     expires: Annotated[
         str, typer.Option("--expires", "-e", help="Duration ('30m', '2h', '1d') or ISO-8601 time.")
@@ -120,9 +123,7 @@ def acknowledge(
 
 @app.command("resolve")
 def resolve(
-    fingerprint: Annotated[
-        str, typer.Argument(help="Alert fingerprint (or a unique prefix of 4+ characters).")
-    ],
+    fingerprint: FingerprintArgument,
     comment: Annotated[str, typer.Option("--comment", "-c", help="What was done.")] = "",
     author: AuthorOption = None,
     alertmanager: AlertmanagerOption = None,

@@ -24,3 +24,26 @@ class AnomalyResult:
     tail_probability: float = 1.0
     time_to_exhaustion_seconds: float | None = None
     components: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def banded(
+        cls,
+        name: str,
+        timestamp: float,
+        value: float,
+        score: float,
+        expected: float,
+        half_width: float,
+        probability: float,
+    ) -> AnomalyResult:
+        """A detector's result with its band ``expected ± half_width``, scored as component ``name``."""
+        return cls(
+            timestamp=timestamp,
+            value=value,
+            score=score,
+            expected=expected,
+            lower=expected - half_width,
+            upper=expected + half_width,
+            tail_probability=probability,
+            components={name: score},
+        )

@@ -128,15 +128,8 @@ class SeasonalBaselineDetector:
                 surprise = signed_surprise(value - expected, sigma, cfg.direction)
                 probability = self._calibrator.score_and_observe(surprise)
             score = probability_to_score(probability, cfg.calibration.full_scale_log10)
-            result = AnomalyResult(
-                timestamp=timestamp,
-                value=value,
-                score=score,
-                expected=expected,
-                lower=expected - half_width,
-                upper=expected + half_width,
-                tail_probability=probability,
-                components={self.name: score},
+            result = AnomalyResult.banded(
+                self.name, timestamp, value, score, expected, half_width, probability
             )
 
         for candidate, forecast in zip(self._candidates, forecasts, strict=True):

@@ -64,15 +64,8 @@ class SpikeLevelShiftDetector:
             probability = min(1.0, 2.0 * min(spike_probability, shift_probability))
             score = probability_to_score(probability, cfg.calibration.full_scale_log10)
             half_width = cfg.band_z * sigma
-            result = AnomalyResult(
-                timestamp=timestamp,
-                value=value,
-                score=score,
-                expected=expected,
-                lower=expected - half_width,
-                upper=expected + half_width,
-                tail_probability=probability,
-                components={self.name: score},
+            result = AnomalyResult.banded(
+                self.name, timestamp, value, score, expected, half_width, probability
             )
 
         if len(self._shift_recent) == self._shift_recent.maxlen:
