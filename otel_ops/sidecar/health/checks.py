@@ -55,9 +55,9 @@ async def sqlite_integrity(path: Path) -> Outcome:
 
 def describe_dsn(dsn: str) -> str:
     """``host:port/dbname`` of a DSN, without user or password."""
-    from psycopg.conninfo import conninfo_to_dict
-
     try:
+        from psycopg.conninfo import conninfo_to_dict
+
         parts = conninfo_to_dict(dsn)
     except Exception:
         return "postgresql (unparsable DSN)"
@@ -67,8 +67,12 @@ def describe_dsn(dsn: str) -> str:
 
 
 async def postgres_select_one(dsn: str, timeout: float) -> Outcome:
-    import psycopg
-
+    try:
+        import psycopg
+    except ImportError:
+        return Outcome(
+            Status.FAIL, output="the PostgreSQL check needs psycopg: pip install 'otel-ops[postgres]'"
+        )
     started = time.perf_counter()
     try:
         connection = await psycopg.AsyncConnection.connect(dsn, connect_timeout=max(1, int(timeout)))

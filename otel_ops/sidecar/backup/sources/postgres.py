@@ -2,6 +2,9 @@
 
 A restore goes first into a scratch database on the target's server; only when every table's row count and
 checksum match what was dumped is the target itself restored.
+
+The driver (psycopg, ``pip install 'otel-ops[postgres]'``) is loaded when a PostgreSQL source is first used,
+so installations without it (or without PostgreSQL sources) neither need it nor pay for it.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from otel_ops.sidecar.backup.errors import BackupError
 from otel_ops.sidecar.backup.manifest import Manifest
 from otel_ops.sidecar.backup.sources.base import Source
+
+if TYPE_CHECKING:
+    import psycopg
 
 DUMP_NAME = "database.dump"
 #: Session settings that make the text form of rows (and so their checksums) independent of the server.
@@ -38,12 +41,24 @@ ORDER BY 1, 2
 """
 
 
+def _driver() -> ModuleType:
+    """The psycopg module, or a BackupError saying how to install it."""
+    try:
+        import psycopg
+    except ImportError:
+        raise BackupError(
+            "PostgreSQL backups need the psycopg driver: pip install 'otel-ops[postgres]'"
+        ) from None
+    return psycopg
+
+
 def table_stats(connection: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
     """``schema.table`` -> row count and an order-independent MD5 over the rows' text form."""
     for statement in _STABLE_OUTPUT:
         connection.execute(statement)  # type: ignore[arg-type]
     stats: dict[str, dict[str, Any]] = {}
     for schema, table in connection.execute(_TABLES).fetchall():
+        sql = _driver().sql
         query = sql.SQL(
             "SELECT count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '') "
             "FROM {}.{} AS t"
@@ -67,27 +82,29 @@ def compare_stats(expected: dict[str, Any], actual: dict[str, Any], where: str) 
 
 
 def _database_name(dsn: str) -> str:
-    name = conninfo_to_dict(dsn).get("dbname")
+    name = _driver().conninfo.conninfo_to_dict(dsn).get("dbname")
     if not name:
         raise BackupError(f"PostgreSQL conninfo {_redact(dsn)!r} names no database (dbname=...)")
     return str(name)
 
 
 def _redact(dsn: str) -> str:
-    params = conninfo_to_dict(dsn)
+    conninfo = _driver().conninfo
+    params = conninfo.conninfo_to_dict(dsn)
     if "password" in params:
         params["password"] = "***"
-    return make_conninfo(**{k: str(v) for k, v in params.items()})
+    return conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
 
 
 @contextlib.contextmanager
 def _admin(dsn: str) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit connection to the server of ``dsn`` for CREATE/DROP DATABASE."""
+    pg = _driver()
     last: Exception | None = None
     for dbname in ("postgres", "template1"):
         try:
-            connection = psycopg.connect(make_conninfo(dsn, dbname=dbname), autocommit=True)
-        except psycopg.Error as exc:
+            connection = pg.connect(pg.conninfo.make_conninfo(dsn, dbname=dbname), autocommit=True)
+        except pg.Error as exc:
             last = exc
             continue
         with connection:
@@ -126,14 +143,15 @@ class PostgresSource(Source):
 
     def dump(self, staging: Path) -> dict[str, Any]:
         dsn = self.dsn
+        pg = _driver()
         try:
-            with psycopg.connect(dsn) as connection:
+            with pg.connect(dsn) as connection:
                 connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 snapshot = connection.execute("SELECT pg_export_snapshot()").fetchone()[0]  # type: ignore[index]
                 self._run("pg_dump", ["-Fc", f"--snapshot={snapshot}", "-f", str(staging / DUMP_NAME), dsn])
                 stats = table_stats(connection)
                 connection.execute("COMMIT")
-        except psycopg.Error as exc:
+        except pg.Error as exc:
             raise BackupError(f"source {self.name}: PostgreSQL {_redact(dsn)}: {exc}") from exc
         return {"database": _database_name(dsn), "dump": DUMP_NAME, "tables": stats}
 
@@ -144,7 +162,7 @@ class PostgresSource(Source):
         self._run("pg_restore", [*args, str(dump)])
 
     def _stats_of(self, dsn: str) -> dict[str, Any]:
-        with psycopg.connect(dsn) as connection:
+        with _driver().connect(dsn) as connection:
             return table_stats(connection)
 
     def check(self, restored: Path, manifest: Manifest, target: str | None) -> list[str]:
@@ -153,6 +171,8 @@ class PostgresSource(Source):
         if server is None:
             return [f"{self.name}: no PostgreSQL server to check the dump on (give --target)"]
         scratch = f"otel_ops_scratch_{secrets.token_hex(4)}"
+        pg = _driver()
+        sql, make_conninfo = pg.sql, pg.conninfo.make_conninfo
         with _admin(server) as admin:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
             try:
@@ -171,6 +191,7 @@ class PostgresSource(Source):
     def install(self, restored: Path, manifest: Manifest, target: str) -> str:
         """Restore into the target database (created when missing; its dumped objects are replaced)."""
         name = _database_name(target)
+        sql = _driver().sql
         with _admin(target) as admin:
             exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
