@@ -14,13 +14,11 @@ import sys
 from pathlib import Path
 
 from otel_ops.stack import collector_build
+from otel_ops.stack.alertmanager_config import alertmanager_config, ensure_sidecar_token
 from otel_ops.stack.collector_wal import repair_remote_write_wal
 from otel_ops.stack.ports import StackPorts
 from otel_ops.stack.processes import ManagedProcess, StackError
 from otel_ops.stack.prometheus_config import prometheus_config
-
-REPO = Path(__file__).resolve().parents[2]
-SHARED_ALERTMANAGER_CONFIG = REPO / "alertmanager" / "alertmanager.yml"
 
 # Backend fragments added when their endpoint variable is set (Loki and Tempo run elsewhere).
 OPTIONAL_BACKENDS = {"loki": "OTEL_OPS_LOKI_OTLP_ENDPOINT", "tempo": "OTEL_OPS_TEMPO_OTLP_ENDPOINT"}
@@ -101,21 +99,34 @@ def prometheus_process(
     )
 
 
+def _alertmanager_dir(state: Path) -> Path:
+    return state / "alertmanager"
+
+
+def sidecar_token_file(state: Path) -> Path:
+    """The token shared by the sidecar and Alertmanager's webhook (generated on first use)."""
+    directory = _alertmanager_dir(state)
+    directory.mkdir(parents=True, exist_ok=True)
+    _link_secrets(directory / "secrets")
+    return ensure_sidecar_token(directory)
+
+
 def alertmanager_process(ports: StackPorts, state: Path) -> ManagedProcess:
     """Alertmanager on the shared configuration, working directory ``<state>/alertmanager``.
 
-    The configuration reads ``secrets/slack_api_url`` and ``secrets/smtp_password`` relative to the
-    working directory; ``$OTEL_OPS_SECRETS_DIR`` (as for compose) is linked there when it is set.
+    The configuration reads ``secrets/slack_api_url``, ``secrets/smtp_password`` and
+    ``secrets/sidecar_token`` relative to the working directory; ``$OTEL_OPS_SECRETS_DIR`` (as for compose)
+    is linked there when it is set. The sidecar token is generated when missing.
     """
     binary = find_binary("alertmanager")
-    directory = state / "alertmanager"
-    directory.mkdir(parents=True, exist_ok=True)
-    _link_secrets(directory / "secrets")
+    directory = _alertmanager_dir(state)
+    sidecar_token_file(state)
+    config = alertmanager_config(ports, directory)
     return ManagedProcess(
         name="alertmanager",
         command=[
             binary,
-            f"--config.file={SHARED_ALERTMANAGER_CONFIG}",
+            f"--config.file={config}",
             f"--storage.path={directory / 'data'}",
             f"--web.listen-address={ports.host}:{ports.alertmanager}",
             "--cluster.listen-address=",  # one instance: no gossip port
@@ -156,11 +167,13 @@ def sidecar_available(timeout: float = 30.0) -> bool:
 def sidecar_process(ports: StackPorts, state: Path) -> ManagedProcess:
     """The ops sidecar, pointed at this stack's components; ready when its ``/metrics`` answers.
 
-    Alertmanager's webhook (in the shared configuration) reaches it on the standard port 8000 only.
+    Its API token is the one Alertmanager's webhook sends (:func:`sidecar_token_file`).
     """
     directory = state / "sidecar"
     directory.mkdir(parents=True, exist_ok=True)
-    env = {
+    env: dict[str, str | None] = {
+        "OTEL_OPS_API_TOKEN": None,
+        "OTEL_OPS_API_TOKEN_FILE": str(sidecar_token_file(state).resolve()),
         "OTEL_OPS_DATA_DIR": str(directory),
         "OTEL_OPS_COLLECTOR_HEALTH_URL": f"http://{ports.host}:{ports.health}/",
         "OTEL_OPS_PROMETHEUS_URL": ports.url("prometheus"),

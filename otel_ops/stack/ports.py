@@ -12,6 +12,11 @@ COMPONENT_PORTS: dict[str, tuple[str, ...]] = {
     "sidecar": ("sidecar",),
 }
 
+# The component behind each standard port in the shared configuration files' ``localhost`` addresses.
+_STANDARD_TARGETS = {9090: "prometheus", 9093: "alertmanager", 8888: "collector_metrics", 8000: "sidecar"}
+#: Listen addresses under which the shared files' ``localhost`` addresses are reachable.
+LOCAL_ADDRESSES = frozenset({"127.0.0.1", "localhost", "0.0.0.0", "::", ""})
+
 _PURPOSES = {
     "otlp_grpc": "collector OTLP/gRPC",
     "otlp_http": "collector OTLP/HTTP",
@@ -56,3 +61,18 @@ class StackPorts:
 
     def url(self, component: str) -> str:
         return f"http://{self.host}:{self.main_port(component)}"
+
+    def retarget(self, address: str) -> str:
+        """``localhost:<standard port>`` (or ``127.0.0.1:…``) of a shared file, moved to this stack's port of
+        that component; any other address is returned unchanged."""
+        host, _, port = address.rpartition(":")
+        if host not in {"localhost", "127.0.0.1"} or not port.isdigit() or int(port) not in _STANDARD_TARGETS:
+            return address
+        target_host = "localhost" if self.host in {"0.0.0.0", "::", ""} else self.host
+        return f"{target_host}:{getattr(self, _STANDARD_TARGETS[int(port)])}"
+
+    @property
+    def shared_files_apply(self) -> bool:
+        """True when the shared configuration files' addresses are right as they are (standard ports on
+        a local address)."""
+        return self.standard and self.host in LOCAL_ADDRESSES

@@ -81,7 +81,7 @@ class ManagedProcess:
     command: Sequence[str]
     log: Path
     ready_url: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str | None] = field(default_factory=dict)  # None: removed from the environment
     cwd: Path | None = None
     popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
@@ -102,7 +102,9 @@ class ManagedProcess:
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
-                    env={**os.environ, **self.env},
+                    env={
+                        name: value for name, value in {**os.environ, **self.env}.items() if value is not None
+                    },
                     cwd=self.cwd,
                     start_new_session=True,  # Ctrl-C in the terminal reaches the supervisor only
                 )

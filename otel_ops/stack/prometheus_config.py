@@ -14,30 +14,15 @@ from typing import Any
 
 import yaml
 
+from otel_ops.stack.derived_config import write_derived
 from otel_ops.stack.ports import StackPorts
 
 SHARED_PROMETHEUS_CONFIG = Path(__file__).resolve().parents[2] / "prometheus" / "prometheus.yml"
 
-# Component whose port replaces each standard port in the shared file's addresses.
-_STANDARD_TARGETS = {9090: "prometheus", 9093: "alertmanager", 8888: "collector_metrics", 8000: "sidecar"}
-# Listen addresses under which the shared file's ``localhost`` targets are reachable.
-_LOCAL_ADDRESSES = {"127.0.0.1", "localhost", "0.0.0.0", "::", ""}
-
-
-def _target_host(ports: StackPorts) -> str:
-    return "localhost" if ports.host in {"0.0.0.0", "::", ""} else ports.host
-
-
-def _retarget(target: str, ports: StackPorts) -> str:
-    host, _, port = target.rpartition(":")
-    if host not in {"localhost", "127.0.0.1"} or not port.isdigit() or int(port) not in _STANDARD_TARGETS:
-        return target
-    return f"{_target_host(ports)}:{getattr(ports, _STANDARD_TARGETS[int(port)])}"
-
 
 def _retarget_static_configs(configs: list[dict[str, Any]], ports: StackPorts) -> None:
     for static in configs:
-        static["targets"] = [_retarget(str(t), ports) for t in static.get("targets", [])]
+        static["targets"] = [ports.retarget(str(t)) for t in static.get("targets", [])]
 
 
 def derive(
@@ -64,13 +49,7 @@ def prometheus_config(
     """The shared file on the standard ports; else a configuration derived from it, in ``directory``."""
     if not shared.is_file():
         raise FileNotFoundError(f"the shared Prometheus configuration {shared} is missing")
-    if ports.standard and ports.host in _LOCAL_ADDRESSES and not evaluation_interval:
+    if ports.shared_files_apply and not evaluation_interval:
         return shared
     derived = derive(yaml.safe_load(shared.read_text()), shared.parent, ports, evaluation_interval)
-    path = directory / "prometheus.yml"
-    directory.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f"# Derived from {shared} by otel-ops for the ports of this stack; edit that file instead.\n"
-        + yaml.safe_dump(derived, sort_keys=False)
-    )
-    return path
+    return write_derived(shared, derived, directory)

@@ -68,9 +68,14 @@ def test_no_secret_is_inline() -> None:
             assert "auth_password" not in email
 
 
-def test_webhook_goes_to_the_sidecar() -> None:
+def test_webhook_goes_to_the_sidecar_with_its_token_from_a_file() -> None:
     receivers = {r["name"]: r for r in load_yaml(CONFIG)["receivers"]}
-    assert receivers["sidecar"]["webhook_configs"][0]["url"] == "http://localhost:8000/api/v1/alerts/webhook"
+    [webhook] = receivers["sidecar"]["webhook_configs"]
+    assert webhook["url"] == "http://localhost:8000/api/v1/alerts/webhook"
+    assert webhook["http_config"]["authorization"] == {
+        "type": "Bearer",
+        "credentials_file": "secrets/sidecar_token",
+    }
 
 
 TEMPLATES = {

@@ -168,6 +168,21 @@ def test_alertmanager_reads_secrets_from_files(compose: dict[str, Any]) -> None:
     assert "secrets/" in (REPO / "compose" / ".gitignore").read_text()
 
 
+def test_sidecar_and_alertmanager_webhook_share_one_token_file(compose: dict[str, Any]) -> None:
+    """Alertmanager sends the token it reads from secrets/sidecar_token (relative to its working
+    directory); the sidecar requires the token from the same compose secret."""
+    receivers = load_yaml(REPO / "alertmanager" / "alertmanager.yml")["receivers"]
+    [webhook] = next(r for r in receivers if r["name"] == "sidecar")["webhook_configs"]
+    credentials = Path(webhook["http_config"]["authorization"]["credentials_file"])
+    alertmanager = compose["services"]["alertmanager"]
+    assert Path(alertmanager["working_dir"]) / credentials == Path("/run/secrets/sidecar_token")
+    assert "sidecar_token" in [s["source"] for s in alertmanager["secrets"]]
+    sidecar = compose["services"]["sidecar"]
+    assert "sidecar_token" in [s["source"] for s in sidecar["secrets"]]
+    assert sidecar["environment"]["OTEL_OPS_API_TOKEN_FILE"] == "/run/secrets/sidecar_token"
+    assert "OTEL_OPS_API_TOKEN" not in sidecar["environment"]
+
+
 def test_loki_and_tempo_expand_the_environment(compose: dict[str, Any]) -> None:
     for name in ("loki", "tempo"):
         service = compose["services"][name]
