@@ -16,6 +16,11 @@ from otel_ops.sidecar.settings import SidecarSettings
 from tests.collector.processes import Prometheus, free_port
 from tests.sidecar.servers import Alertmanager, Sidecar, read_events
 
+pytest.register_assert_rewrite("tests.sidecar.conftest_backup")
+from tests.sidecar.conftest_backup import PostgresServer  # noqa: E402
+
+pytest_plugins = ["tests.sidecar.conftest_backup"]
+
 DEAD = "http://127.0.0.1:{port}"
 
 
@@ -148,6 +153,21 @@ def test_postgres_unreachable_is_one_failed_entry_without_password(
         [entry] = entries(response.json(), "postgresql:responseTime")
         assert entry["status"] == "fail" and entry["componentId"].endswith("/metrics")
         assert "s3cret-pw" not in response.text
+
+
+def test_postgres_up_passes_with_its_response_time(
+    prometheus: Prometheus, alertmanager: Alertmanager, data_dir: Path, postgres_server: PostgresServer
+) -> None:
+    settings = settings_for(
+        data_dir, prometheus.url, alertmanager.url, postgres_dsns=postgres_server.dsn("postgres")
+    )
+    with Sidecar(settings) as sidecar, sidecar.client() as client:
+        response = client.get("/health/detailed")
+        assert response.status_code == 200, response.text
+        [entry] = entries(response.json(), "postgresql:responseTime")
+        assert entry["status"] == "pass", entry
+        assert entry["componentId"] == f"127.0.0.1:{postgres_server.port}/postgres"
+        assert entry["observedUnit"] == "ms" and entry["observedValue"] > 0
 
 
 def test_live_never_runs_a_check(data_dir: Path) -> None:
