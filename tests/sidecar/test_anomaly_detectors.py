@@ -104,7 +104,7 @@ def test_flat_series_never_scores() -> None:
 def test_ensemble_refractory_period_silences_a_repeat_alert() -> None:
     timestamps, values = seasonal_series(5)
     values[ANOMALY_AT] += 15
-    values[ANOMALY_AT + 200] += 25  # a second, larger burst of the same incident
+    values[ANOMALY_AT + 200] += 35  # a second, larger burst of the same incident
     quiet = run(EnsembleDetector(), timestamps, values)
     assert quiet[ANOMALY_AT].is_anomaly
     assert not quiet[ANOMALY_AT + 200].is_anomaly

@@ -13,11 +13,13 @@ from otel_ops.sidecar.anomaly.config import (
     CalibrationConfig,
     EnsembleConfig,
     ExhaustionConfig,
+    NoveltyConfig,
     SeasonalConfig,
     SpikeConfig,
 )
 from otel_ops.sidecar.anomaly.ensemble import EnsembleDetector
 from otel_ops.sidecar.anomaly.exhaustion import ExhaustionForecaster
+from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
 from otel_ops.sidecar.anomaly.protocol import StreamingDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
@@ -31,6 +33,7 @@ __all__ = [
     "EnsembleDetector",
     "ExhaustionConfig",
     "ExhaustionForecaster",
+    "NoveltyConfig",
     "SeasonalBaselineDetector",
     "SeasonalConfig",
     "SeriesFormatError",
@@ -38,6 +41,7 @@ __all__ = [
     "SpikeLevelShiftDetector",
     "StreamingDetector",
     "TimeSeries",
+    "ValueNoveltyDetector",
     "read_series_csv",
     "score_series",
     "stream_results",

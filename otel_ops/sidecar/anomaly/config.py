@@ -54,6 +54,21 @@ class SpikeConfig(_Settings):
     calibration: CalibrationConfig = CalibrationConfig()
 
 
+class NoveltyConfig(_Settings):
+    """Value novelty: how far a new value lies from every value seen over a recent window."""
+
+    window_points: int = Field(
+        2016, ge=16, description="Recent values a new one is compared with (a week of 5-minute points)."
+    )
+    min_points: int = Field(
+        288, ge=1, description="Values seen before anything is scored (a day of 5-minute points)."
+    )
+    direction: Direction = Field(
+        "both", description="'up': only values above the window's median count; 'down': only below."
+    )
+    calibration: CalibrationConfig = CalibrationConfig(history_points=2016, warmup_points=288)
+
+
 class ExhaustionConfig(_Settings):
     """Linear-trend exhaustion forecast (Prometheus ``predict_linear`` with guards)."""
 
@@ -69,10 +84,12 @@ class ExhaustionConfig(_Settings):
 
 
 class EnsembleConfig(_Settings):
-    """The sidecar's default detector: seasonal + spike/shift, optionally an exhaustion forecast."""
+    """The sidecar's default detector: seasonal + spike/shift + value novelty, optionally an exhaustion
+    forecast."""
 
     seasonal: SeasonalConfig | None = SeasonalConfig()
     spike: SpikeConfig | None = SpikeConfig()
+    novelty: NoveltyConfig | None = NoveltyConfig()
     exhaustion: ExhaustionConfig | None = None
     alert_score: float = Field(0.5, ge=0.0, le=1.0, description="Score at or above which a point alerts.")
     repeat_window_points: int = Field(
@@ -94,6 +111,6 @@ class EnsembleConfig(_Settings):
 
     @model_validator(mode="after")
     def _needs_a_detector(self) -> EnsembleConfig:
-        if self.seasonal is None and self.spike is None and self.exhaustion is None:
+        if all(d is None for d in (self.seasonal, self.spike, self.novelty, self.exhaustion)):
             raise ValueError("an ensemble needs at least one detector")
         return self

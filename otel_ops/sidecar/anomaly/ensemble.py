@@ -6,6 +6,7 @@ from collections import deque
 
 from otel_ops.sidecar.anomaly.config import EnsembleConfig
 from otel_ops.sidecar.anomaly.exhaustion import ExhaustionForecaster
+from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
@@ -15,8 +16,9 @@ from otel_ops.sidecar.anomaly.tail_calibration import probability_to_score
 class EnsembleDetector:
     """One 0..1 score from several detectors.
 
-    The statistical detectors each report a tail probability; the ensemble takes the smallest one,
-    Bonferroni-corrected for the number of detectors, so adding a detector does not inflate false alarms.
+    The statistical detectors (spike/shift, seasonal, value novelty) each report a tail probability; the
+    ensemble takes the smallest one, Bonferroni-corrected for the number of detectors, so adding a detector
+    does not inflate false alarms.
     The exhaustion forecast is a different kind of evidence (a deadline, not a surprise) and enters as the
     maximum of the two scores.  The expected band comes from the seasonal baseline while the series is
     seasonal, otherwise from the fast detector.
@@ -35,6 +37,7 @@ class EnsembleDetector:
         cfg = self.config
         self.seasonal = SeasonalBaselineDetector(cfg.seasonal) if cfg.seasonal is not None else None
         self.spike = SpikeLevelShiftDetector(cfg.spike) if cfg.spike is not None else None
+        self.novelty = ValueNoveltyDetector(cfg.novelty) if cfg.novelty is not None else None
         self.exhaustion = ExhaustionForecaster(cfg.exhaustion) if cfg.exhaustion is not None else None
         self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
         self._points_since_alert: int | None = None
@@ -55,6 +58,10 @@ class EnsembleDetector:
             probabilities.append(seasonal.tail_probability)
             if band is None or (self.seasonal.seasonal_active and seasonal.expected is not None):
                 band = seasonal
+        if self.novelty is not None:
+            novelty = self.novelty.update(timestamp, value)
+            components[self.novelty.name] = novelty.score
+            probabilities.append(novelty.tail_probability)
 
         probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0
         score = self._refractory(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
 
@@ -59,6 +60,14 @@ class SortedWindow:
             return values[-1]
         fraction = position - low
         return values[low] + (values[low + 1] - values[low]) * fraction
+
+    def nearest_distance(self, value: float) -> float:
+        """Distance from ``value`` to the closest value in the window (``inf`` when it is empty)."""
+        values = self._sorted
+        i = bisect_left(values, value)
+        below = value - values[i - 1] if i > 0 else math.inf
+        above = values[i] - value if i < len(values) else math.inf
+        return min(below, above)
 
     def count_at_least(self, value: float) -> int:
         return len(self._sorted) - bisect_left(self._sorted, value)
