@@ -104,11 +104,12 @@ def test_flat_series_never_scores() -> None:
 def test_ensemble_refractory_period_silences_a_repeat_alert() -> None:
     timestamps, values = seasonal_series(5)
     values[ANOMALY_AT] += 15
-    values[ANOMALY_AT + 200] += 35  # a second, larger burst of the same incident
-    quiet = run(EnsembleDetector(), timestamps, values)
+    values[ANOMALY_AT + 100] += 35  # a second, larger burst of the same incident, within half a day
+    no_repeat_damping = {"repeat_window_points": 0}  # the refractory period alone
+    quiet = run(EnsembleDetector(EnsembleConfig(**no_repeat_damping)), timestamps, values)
     assert quiet[ANOMALY_AT].is_anomaly
-    assert not quiet[ANOMALY_AT + 200].is_anomaly
-    second = quiet[ANOMALY_AT + 200]
+    assert not quiet[ANOMALY_AT + 100].is_anomaly
+    second = quiet[ANOMALY_AT + 100]
     assert second.components["spike"] > 2 * second.score  # the undamped component still sees it
-    loud = run(EnsembleDetector(EnsembleConfig(refractory_points=0)), timestamps, values)
-    assert loud[ANOMALY_AT].is_anomaly and loud[ANOMALY_AT + 200].is_anomaly
+    loud = run(EnsembleDetector(EnsembleConfig(refractory_points=0, **no_repeat_damping)), timestamps, values)
+    assert loud[ANOMALY_AT].is_anomaly and loud[ANOMALY_AT + 100].is_anomaly

@@ -99,7 +99,10 @@ class EnsembleConfig(_Settings):
         0.5, ge=0.0, le=1.0, description="...is multiplied by this: one alert per episode, not one per point."
     )
     refractory_points: int = Field(
-        288, ge=0, description="After a point alerts, the statistical score of this many following points..."
+        144,
+        ge=0,
+        description="After a point alerts, the statistical score of this many following points (half a day "
+        "of 5-minute points)...",
     )
     refractory_damping: float = Field(
         0.25,
