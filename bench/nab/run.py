@@ -26,12 +26,20 @@ from otel_ops.sidecar.anomaly import EnsembleConfig, score_series
 ScoreFunction = Callable[[LabelledFile], list[float]]
 
 
-def ensemble_scores(labelled: LabelledFile) -> list[float]:
-    return score_series(labelled.series.epoch_seconds, labelled.series.values, EnsembleConfig())
+def _scores_with(config: EnsembleConfig) -> ScoreFunction:
+    def score(labelled: LabelledFile) -> list[float]:
+        return score_series(labelled.series.epoch_seconds, labelled.series.values, config)
 
+    return score
+
+
+ensemble_scores = _scores_with(EnsembleConfig())
 
 DETECTORS: dict[str, ScoreFunction] = {
     "otel-ops ensemble": ensemble_scores,
+    "  without pattern novelty": _scores_with(EnsembleConfig(pattern=None)),
+    "  without either novelty": _scores_with(EnsembleConfig(pattern=None, novelty=None)),
+    "  previous default": _scores_with(EnsembleConfig(pattern=None, novelty=None, refractory_points=288)),
     "null (sanity)": null_scores,
     "random (sanity)": random_scores,
     "perfect (uses labels)": perfect_scores,

@@ -11,8 +11,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from otel_ops.sidecar.anomaly import EnsembleConfig, SeriesFormatError, read_series_csv, score_series
-
 app = typer.Typer(help="Anomaly detection over time series.", no_args_is_help=True)
 
 PROGRESS_MIN_ROWS = 20_000
@@ -37,6 +35,8 @@ def score(
 
     Writes 'timestamp,value,anomaly_score' with the score in 0..1.
     """
+    from otel_ops.sidecar.anomaly import EnsembleConfig, SeriesFormatError, read_series_csv, score_series
+
     errors = Console(stderr=True)
     try:
         series = read_series_csv(file)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,16 +31,15 @@ def register(app: typer.Typer) -> None:
         import otel_ops
         from otel_ops.config.settings import HttpOptions
         from otel_ops.sidecar.app import create_app
-        from otel_ops.sidecar.jobs import JobsFileError, load_jobs
         from otel_ops.sidecar.settings import SettingsError, load_settings
 
         errors = Console(stderr=True, soft_wrap=True)
         try:
             settings = load_settings(host=host, port=port)
             if settings.anomaly_jobs_file is not None:
-                load_jobs(settings.anomaly_jobs_file)
+                _check_jobs_file(settings.anomaly_jobs_file)
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        except (SettingsError, JobsFileError) as exc:
+        except SettingsError as exc:
             errors.print(f"[bold red]error:[/] {exc}", highlight=False)
             raise typer.Exit(code=2) from None
         except OSError as exc:
@@ -52,3 +52,15 @@ def register(app: typer.Typer) -> None:
             app=app, service_name="otel-ops-sidecar", http=HttpOptions(excluded_paths=excluded)
         )
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+def _check_jobs_file(path: Path) -> None:
+    """A bad anomaly jobs file stops the sidecar before it serves (as a :class:`SettingsError`); the jobs
+    and their detectors are loaded only when a file is configured."""
+    from otel_ops.sidecar.jobs import JobsFileError, load_jobs
+    from otel_ops.sidecar.settings import SettingsError
+
+    try:
+        load_jobs(path)
+    except JobsFileError as exc:
+        raise SettingsError(str(exc)) from None

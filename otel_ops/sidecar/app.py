@@ -27,7 +27,6 @@ from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.health import Check, HealthService, build_checks
 from otel_ops.sidecar.health.routes import open_router as health_open_router
 from otel_ops.sidecar.health.routes import protected_router as health_router
-from otel_ops.sidecar.jobs import AnomalyJobRunner, load_jobs
 from otel_ops.sidecar.metrics import SidecarMetrics
 from otel_ops.sidecar.settings import SidecarSettings
 
@@ -136,6 +135,9 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
             app.state.sidecar = context
             context.tasks.append(asyncio.create_task(health.run_forever(settings.check_interval)))
             if settings.anomaly_jobs_file is not None:
+                # Loaded only when jobs are configured: the detectors need numpy.
+                from otel_ops.sidecar.jobs import AnomalyJobRunner, load_jobs
+
                 runner = AnomalyJobRunner(
                     load_jobs(settings.anomaly_jobs_file),
                     prometheus_url=str(settings.prometheus_url),

@@ -14,12 +14,14 @@ from otel_ops.sidecar.anomaly.config import (
     EnsembleConfig,
     ExhaustionConfig,
     NoveltyConfig,
+    PatternConfig,
     SeasonalConfig,
     SpikeConfig,
 )
 from otel_ops.sidecar.anomaly.ensemble import EnsembleDetector
 from otel_ops.sidecar.anomaly.exhaustion import ExhaustionForecaster
 from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
+from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.protocol import StreamingDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
@@ -34,6 +36,8 @@ __all__ = [
     "ExhaustionConfig",
     "ExhaustionForecaster",
     "NoveltyConfig",
+    "PatternConfig",
+    "PatternNoveltyDetector",
     "SeasonalBaselineDetector",
     "SeasonalConfig",
     "SeriesFormatError",

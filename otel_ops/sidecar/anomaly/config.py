@@ -69,6 +69,34 @@ class NoveltyConfig(_Settings):
     calibration: CalibrationConfig = CalibrationConfig(history_points=2016, warmup_points=288)
 
 
+class PatternConfig(_Settings):
+    """Pattern novelty: the shape of the last few hours against the shapes seen before."""
+
+    step_points: int = Field(
+        5, ge=1, description="Points per step; a step keeps its most extreme value, so a spike survives."
+    )
+    window_steps: int = Field(8, ge=2, description="Steps per shape (8 x 5 five-minute points: 3h20).")
+    range_points: int = Field(
+        1000, ge=16, description="Recent points whose value range is the unit of shape distances."
+    )
+    vigilance: float = Field(
+        0.1,
+        gt=0.0,
+        le=1.0,
+        description="A shape joins a known pattern while the pattern's extent stays within this share of "
+        "the range per dimension; otherwise it starts a new pattern.",
+    )
+    quiet_steps: int = Field(
+        12, ge=0, description="Steps after a notable new pattern during which no other counts..."
+    )
+    notable_probability: float = Field(
+        0.05, gt=0.0, le=1.0, description="...notable: its per-step tail probability is at most this."
+    )
+    max_patterns: int = Field(256, ge=8, description="Patterns kept (the least recently seen is dropped).")
+    min_points: int = Field(288, ge=1, description="Points seen before a new pattern counts (a day).")
+    calibration: CalibrationConfig = CalibrationConfig(history_points=720, warmup_points=48)
+
+
 class ExhaustionConfig(_Settings):
     """Linear-trend exhaustion forecast (Prometheus ``predict_linear`` with guards)."""
 
@@ -84,12 +112,13 @@ class ExhaustionConfig(_Settings):
 
 
 class EnsembleConfig(_Settings):
-    """The sidecar's default detector: seasonal + spike/shift + value novelty, optionally an exhaustion
-    forecast."""
+    """The sidecar's default detector: seasonal + spike/shift + value and pattern novelty, optionally an
+    exhaustion forecast."""
 
     seasonal: SeasonalConfig | None = SeasonalConfig()
     spike: SpikeConfig | None = SpikeConfig()
     novelty: NoveltyConfig | None = NoveltyConfig()
+    pattern: PatternConfig | None = PatternConfig()
     exhaustion: ExhaustionConfig | None = None
     alert_score: float = Field(0.5, ge=0.0, le=1.0, description="Score at or above which a point alerts.")
     repeat_window_points: int = Field(
@@ -114,6 +143,7 @@ class EnsembleConfig(_Settings):
 
     @model_validator(mode="after")
     def _needs_a_detector(self) -> EnsembleConfig:
-        if all(d is None for d in (self.seasonal, self.spike, self.novelty, self.exhaustion)):
+        detectors = (self.seasonal, self.spike, self.novelty, self.pattern, self.exhaustion)
+        if all(d is None for d in detectors):
             raise ValueError("an ensemble needs at least one detector")
         return self

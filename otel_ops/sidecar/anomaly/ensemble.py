@@ -7,6 +7,7 @@ from collections import deque
 from otel_ops.sidecar.anomaly.config import EnsembleConfig
 from otel_ops.sidecar.anomaly.exhaustion import ExhaustionForecaster
 from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
+from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
@@ -16,7 +17,8 @@ from otel_ops.sidecar.anomaly.tail_calibration import probability_to_score
 class EnsembleDetector:
     """One 0..1 score from several detectors.
 
-    The statistical detectors (spike/shift, seasonal, value novelty) each report a tail probability; the
+    The statistical detectors (spike/shift, seasonal, value and pattern novelty) each report a tail
+    probability; the
     ensemble takes the smallest one, Bonferroni-corrected for the number of detectors, so adding a detector
     does not inflate false alarms.
     The exhaustion forecast is a different kind of evidence (a deadline, not a surprise) and enters as the
@@ -38,6 +40,7 @@ class EnsembleDetector:
         self.seasonal = SeasonalBaselineDetector(cfg.seasonal) if cfg.seasonal is not None else None
         self.spike = SpikeLevelShiftDetector(cfg.spike) if cfg.spike is not None else None
         self.novelty = ValueNoveltyDetector(cfg.novelty) if cfg.novelty is not None else None
+        self.pattern = PatternNoveltyDetector(cfg.pattern) if cfg.pattern is not None else None
         self.exhaustion = ExhaustionForecaster(cfg.exhaustion) if cfg.exhaustion is not None else None
         self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
         self._points_since_alert: int | None = None
@@ -58,10 +61,11 @@ class EnsembleDetector:
             probabilities.append(seasonal.tail_probability)
             if band is None or (self.seasonal.seasonal_active and seasonal.expected is not None):
                 band = seasonal
-        if self.novelty is not None:
-            novelty = self.novelty.update(timestamp, value)
-            components[self.novelty.name] = novelty.score
-            probabilities.append(novelty.tail_probability)
+        for detector in (self.novelty, self.pattern):
+            if detector is not None:
+                result = detector.update(timestamp, value)
+                components[detector.name] = result.score
+                probabilities.append(result.tail_probability)
 
         probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0
         score = self._refractory(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from otel_ops.sidecar.anomaly.config import NoveltyConfig
 from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.rolling import SortedWindow
-from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator, probability_to_score
+from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
 
 
 class ValueNoveltyDetector:
@@ -35,13 +35,8 @@ class ValueNoveltyDetector:
         if len(self._values) >= cfg.min_points and self._counts(value):
             probability = self._calibrator.score_and_observe(self._values.nearest_distance(value))
         self._values.push(value)
-        score = probability_to_score(probability, cfg.calibration.full_scale_log10)
-        return AnomalyResult(
-            timestamp=timestamp,
-            value=value,
-            score=score,
-            tail_probability=probability,
-            components={self.name: score},
+        return AnomalyResult.unbanded(
+            self.name, timestamp, value, probability, cfg.calibration.full_scale_log10
         )
 
     def _counts(self, value: float) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from otel_ops.sidecar.anomaly.tail_calibration import probability_to_score
+
 
 @dataclass(frozen=True, slots=True)
 class AnomalyResult:
@@ -44,6 +46,20 @@ class AnomalyResult:
             expected=expected,
             lower=expected - half_width,
             upper=expected + half_width,
+            tail_probability=probability,
+            components={name: score},
+        )
+
+    @classmethod
+    def unbanded(
+        cls, name: str, timestamp: float, value: float, probability: float, full_scale_log10: float
+    ) -> AnomalyResult:
+        """A detector's result without an expected band, scored from its tail probability."""
+        score = probability_to_score(probability, full_scale_log10)
+        return cls(
+            timestamp=timestamp,
+            value=value,
+            score=score,
             tail_probability=probability,
             components={name: score},
         )
