@@ -18,12 +18,10 @@ class EnsembleDetector:
     """One 0..1 score from several detectors.
 
     The statistical detectors (spike/shift, seasonal, value and pattern novelty) each report a tail
-    probability; the
-    ensemble takes the smallest one, Bonferroni-corrected for the number of detectors, so adding a detector
-    does not inflate false alarms.
-    The exhaustion forecast is a different kind of evidence (a deadline, not a surprise) and enters as the
-    maximum of the two scores.  The expected band comes from the seasonal baseline while the series is
-    seasonal, otherwise from the fast detector.
+    probability; the ensemble takes the smallest one, Bonferroni-corrected for the number of detectors, so
+    adding a detector does not inflate false alarms.  The exhaustion forecast is a different kind of
+    evidence (a deadline, not a surprise) and enters as the maximum of the two scores.  The expected band
+    comes from the seasonal baseline while the series is seasonal, otherwise from the fast detector.
 
     An anomaly episode (a spike, the hours after a level shift) raises many points at once.  A score that
     is not a new high over the recent ``repeat_window_points`` is damped by ``repeat_damping``, so an
