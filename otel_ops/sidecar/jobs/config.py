@@ -10,6 +10,11 @@ jobs:
     labels: {service_name: assistant-api}
     annotations: {runbook_url: https://example.org/runbooks/errors}
     detector: {}                # EnsembleConfig fields (otel_ops.sidecar.anomaly)
+
+Detector settings that count points (windows, warm-ups, quiet periods) count points of ``step_seconds``.
+Their defaults are chosen for 5-minute points (288 points = a day, 2016 = a week): with
+``step_seconds: 300`` a job gets the spans their descriptions name; with a shorter step every span is
+shorter in proportion.
 """
 
 from __future__ import annotations
