@@ -37,9 +37,10 @@ ensemble_scores = _scores_with(EnsembleConfig())
 
 DETECTORS: dict[str, ScoreFunction] = {
     "otel-ops ensemble": ensemble_scores,
+    "  without absence": _scores_with(EnsembleConfig(absence=None)),
     "  without pattern novelty": _scores_with(EnsembleConfig(pattern=None)),
-    "  without either novelty": _scores_with(EnsembleConfig(pattern=None, novelty=None)),
-    "  previous default": _scores_with(EnsembleConfig(pattern=None, novelty=None, refractory_points=288)),
+    "  without value novelty": _scores_with(EnsembleConfig(novelty=None)),
+    "  spike + seasonal only": _scores_with(EnsembleConfig(novelty=None, pattern=None, absence=None)),
     "null (sanity)": null_scores,
     "random (sanity)": random_scores,
     "perfect (uses labels)": perfect_scores,

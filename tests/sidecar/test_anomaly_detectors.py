@@ -113,3 +113,17 @@ def test_ensemble_refractory_period_silences_a_repeat_alert() -> None:
     assert second.components["spike"] > 2 * second.score  # the undamped component still sees it
     loud = run(EnsembleDetector(EnsembleConfig(refractory_points=0, **no_repeat_damping)), timestamps, values)
     assert loud[ANOMALY_AT].is_anomaly and loud[ANOMALY_AT + 100].is_anomaly
+
+
+def test_a_daily_step_the_seasonal_baseline_expects_is_no_spike() -> None:
+    """Load that steps up at 08:00 and down at 18:00 every day: the fast detector sees jumps, the seasonal
+    baseline expects them, and while it is the forecast that fits, the jumps do not raise the score."""
+    rng = np.random.default_rng(0)
+    t = np.arange(10 * POINTS_PER_DAY)
+    phase = t % POINTS_PER_DAY
+    values = np.where((phase >= 96) & (phase < 216), 30.0, 10.0) + rng.normal(0, 1, t.size)
+    timestamps = 1_700_006_400 + t * float(STEP_SECONDS)
+    results = run(EnsembleDetector(), timestamps, values)
+    steps = [i for i in range(5 * POINTS_PER_DAY, t.size) if phase[i] in (96, 216)]
+    assert min(results[i].components["spike"] for i in steps) > 0.15  # the fast detector alone is surprised
+    assert max(results[i].score for i in steps) < 0.05

@@ -8,8 +8,10 @@ memory: ``detector.update(timestamp, value) -> AnomalyResult``.  Build one from 
     if result.is_anomaly: ...
 """
 
+from otel_ops.sidecar.anomaly.absence import BurstAbsenceDetector
 from otel_ops.sidecar.anomaly.batch import score_series, stream_results
 from otel_ops.sidecar.anomaly.config import (
+    AbsenceConfig,
     CalibrationConfig,
     EnsembleConfig,
     ExhaustionConfig,
@@ -29,7 +31,9 @@ from otel_ops.sidecar.anomaly.series_csv import SeriesFormatError, TimeSeries, r
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
 
 __all__ = [
+    "AbsenceConfig",
     "AnomalyResult",
+    "BurstAbsenceDetector",
     "CalibrationConfig",
     "EnsembleConfig",
     "EnsembleDetector",

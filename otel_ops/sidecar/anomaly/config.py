@@ -97,6 +97,35 @@ class PatternConfig(_Settings):
     calibration: CalibrationConfig = CalibrationConfig(history_points=720, warmup_points=48)
 
 
+class AbsenceConfig(_Settings):
+    """Absence: a bursty series silent for longer than its recent bursts make likely."""
+
+    window_points: int = Field(
+        2016,
+        ge=16,
+        description="Recent values that define the usual level and bursts (a week of 5-minute points).",
+    )
+    min_points: int = Field(288, ge=16, description="Values seen before anything is scored (a day).")
+    high_quantile: float = Field(
+        0.99, gt=0.5, lt=1.0, description="Quantile that stands for a burst's height."
+    )
+    burst_contrast: float = Field(
+        10.0, gt=0.0, description="Bursty: that quantile is this many interquartile ranges above the median."
+    )
+    active_fraction: float = Field(
+        0.5, gt=0.0, lt=1.0, description="A point is active this far from the median towards burst height."
+    )
+    max_active_share: float = Field(
+        0.5, gt=0.0, le=1.0, description="Bursty only while at most this share of the window is active."
+    )
+    reference_bursts: int = Field(8, ge=2, description="Recent bursts whose spacing sets the expected rate.")
+    min_reference_bursts: int = Field(3, ge=1, description="Bursts needed before a silence is judged.")
+    report_growth: float = Field(
+        2.0, gt=1.0, description="A silence reports when it starts and each time its length grew this much."
+    )
+    calibration: CalibrationConfig = CalibrationConfig(history_points=64, warmup_points=16)
+
+
 class ExhaustionConfig(_Settings):
     """Linear-trend exhaustion forecast (Prometheus ``predict_linear`` with guards)."""
 
@@ -112,13 +141,14 @@ class ExhaustionConfig(_Settings):
 
 
 class EnsembleConfig(_Settings):
-    """The sidecar's default detector: seasonal + spike/shift + value and pattern novelty, optionally an
-    exhaustion forecast."""
+    """The sidecar's default detector: seasonal + spike/shift + value and pattern novelty + absence of
+    bursts, optionally an exhaustion forecast."""
 
     seasonal: SeasonalConfig | None = SeasonalConfig()
     spike: SpikeConfig | None = SpikeConfig()
     novelty: NoveltyConfig | None = NoveltyConfig()
     pattern: PatternConfig | None = PatternConfig()
+    absence: AbsenceConfig | None = AbsenceConfig()
     exhaustion: ExhaustionConfig | None = None
     alert_score: float = Field(0.5, ge=0.0, le=1.0, description="Score at or above which a point alerts.")
     repeat_window_points: int = Field(
@@ -143,7 +173,7 @@ class EnsembleConfig(_Settings):
 
     @model_validator(mode="after")
     def _needs_a_detector(self) -> EnsembleConfig:
-        detectors = (self.seasonal, self.spike, self.novelty, self.pattern, self.exhaustion)
+        detectors = (self.seasonal, self.spike, self.novelty, self.pattern, self.absence, self.exhaustion)
         if all(d is None for d in detectors):
             raise ValueError("an ensemble needs at least one detector")
         return self

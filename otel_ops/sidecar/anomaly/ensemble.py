@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from otel_ops.sidecar.anomaly.absence import BurstAbsenceDetector
 from otel_ops.sidecar.anomaly.config import EnsembleConfig
 from otel_ops.sidecar.anomaly.exhaustion import ExhaustionForecaster
 from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
@@ -17,11 +18,13 @@ from otel_ops.sidecar.anomaly.tail_calibration import probability_to_score
 class EnsembleDetector:
     """One 0..1 score from several detectors.
 
-    The statistical detectors (spike/shift, seasonal, value and pattern novelty) each report a tail
-    probability; the ensemble takes the smallest one, Bonferroni-corrected for the number of detectors, so
-    adding a detector does not inflate false alarms.  The exhaustion forecast is a different kind of
-    evidence (a deadline, not a surprise) and enters as the maximum of the two scores.  The expected band
-    comes from the seasonal baseline while the series is seasonal, otherwise from the fast detector.
+    The statistical detectors (spike/shift, seasonal, value and pattern novelty, absence of bursts) each
+    report a tail probability; the ensemble takes the smallest one, Bonferroni-corrected for the number of
+    detectors, so adding a detector does not inflate false alarms.  While the seasonal forecast is the one
+    that fits the series, the spike/shift detector claims no more surprise than the seasonal one: a value
+    ordinary for this time of day or week is no spike.  The exhaustion forecast is a different
+    kind of evidence (a deadline, not a surprise) and enters as the maximum of the two scores.  The expected
+    band comes from the seasonal baseline while the series is seasonal, otherwise from the fast detector.
 
     An anomaly episode (a spike, the hours after a level shift) raises many points at once.  A score that
     is not a new high over the recent ``repeat_window_points`` is damped by ``repeat_damping``, so an
@@ -39,6 +42,7 @@ class EnsembleDetector:
         self.spike = SpikeLevelShiftDetector(cfg.spike) if cfg.spike is not None else None
         self.novelty = ValueNoveltyDetector(cfg.novelty) if cfg.novelty is not None else None
         self.pattern = PatternNoveltyDetector(cfg.pattern) if cfg.pattern is not None else None
+        self.absence = BurstAbsenceDetector(cfg.absence) if cfg.absence is not None else None
         self.exhaustion = ExhaustionForecaster(cfg.exhaustion) if cfg.exhaustion is not None else None
         self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
         self._points_since_alert: int | None = None
@@ -48,18 +52,29 @@ class EnsembleDetector:
         probabilities: list[float] = []
         band: AnomalyResult | None = None
 
-        if self.spike is not None:
-            spike = self.spike.update(timestamp, value)
-            components[self.spike.name] = spike.score
-            probabilities.append(spike.tail_probability)
+        spike = self.spike.update(timestamp, value) if self.spike is not None else None
+        seasonal = self.seasonal.update(timestamp, value) if self.seasonal is not None else None
+        seasonal_fits = (
+            self.seasonal is not None
+            and self.seasonal.seasonal_active
+            and seasonal is not None
+            and seasonal.expected is not None
+        )
+        if spike is not None:
+            components[SpikeLevelShiftDetector.name] = spike.score
+            # A value ordinary for this time of day is no spike: while the seasonal forecast is the one
+            # that fits, the fast detector claims no more surprise than it.
+            spike_probability = spike.tail_probability
+            if seasonal_fits and seasonal is not None:
+                spike_probability = max(spike_probability, seasonal.tail_probability)
+            probabilities.append(spike_probability)
             band = spike
-        if self.seasonal is not None:
-            seasonal = self.seasonal.update(timestamp, value)
-            components[self.seasonal.name] = seasonal.score
+        if seasonal is not None:
+            components[SeasonalBaselineDetector.name] = seasonal.score
             probabilities.append(seasonal.tail_probability)
-            if band is None or (self.seasonal.seasonal_active and seasonal.expected is not None):
+            if band is None or seasonal_fits:
                 band = seasonal
-        for detector in (self.novelty, self.pattern):
+        for detector in (self.novelty, self.pattern, self.absence):
             if detector is not None:
                 result = detector.update(timestamp, value)
                 components[detector.name] = result.score

@@ -1,0 +1,175 @@
+"""Absence: the bursts a series keeps having stop coming."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from otel_ops.sidecar.anomaly.config import AbsenceConfig
+from otel_ops.sidecar.anomaly.result import AnomalyResult
+from otel_ops.sidecar.anomaly.rolling import SortedWindow
+from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
+
+_GAP_BINS = 24  # log2 bins of the gap between active points: up to 2**24 points
+
+
+def otsu_split(counts: list[int]) -> int:
+    """The bin ``b`` that best splits a histogram into bins ``<= b`` and ``> b`` (Otsu's method: the
+    largest between-class variance). 0 for an empty histogram."""
+    total = sum(counts)
+    weighted_total = sum(k * c for k, c in enumerate(counts))
+    best, best_bin, low_count, low_weighted = -1.0, 0, 0, 0.0
+    for b, count in enumerate(counts[:-1]):
+        low_count += count
+        low_weighted += b * count
+        high_count = total - low_count
+        if low_count == 0 or high_count == 0:
+            continue
+        low_mean = low_weighted / low_count
+        high_mean = (weighted_total - low_weighted) / high_count
+        between = low_count * high_count * (low_mean - high_mean) ** 2
+        if between > best:
+            best, best_bin = between, b
+    return best_bin
+
+
+class BurstAbsenceDetector:
+    """Scores a silence that lasts longer than the series' recent bursts make likely.
+
+    When recurring activity stops (a batch job that no longer runs, traffic that no longer arrives) no
+    value is unusual: the absence is. This detector only judges *bursty* series: over the last
+    ``window_points`` values, the ``high_quantile`` must stand ``burst_contrast`` interquartile ranges above
+    the median and quiet must be the usual state. A point is active above the median plus
+    ``active_fraction`` of the way to that quantile.
+
+    * Bursts come from the series itself: the gaps between active points are short inside a burst and long
+      between bursts, and Otsu's method on their log2 histogram finds where one becomes the other, so "a
+      burst" means the same on a 1-minute and a 1-hour series.
+    * Surprise: the last ``reference_bursts`` burst starts give ``n`` intervals spanning ``R`` points; the
+      silence since the last start is ``L``. For bursts at an unknown steady rate the chance that an interval
+      lasts at least ``L`` is ``(R / (R + L)) ** n``.
+    * Bursts cluster, so that chance is calibrated against the series' own finished silences: the
+      calibration history holds the largest surprise each silence reached (``calibration.history_points``
+      silences, ``calibration.warmup_points`` of them before anything scores); a silence is never judged
+      against itself.
+    * A silence is one slowly growing piece of evidence: it reports when it starts being surprising and
+      then each time it has grown ``report_growth`` times longer and more surprising, not at every point.
+
+    It gives no expected band.
+    """
+
+    name = "absence"
+
+    def __init__(self, config: AbsenceConfig | None = None) -> None:
+        self.config = config or AbsenceConfig()
+        cfg = self.config
+        self._values = SortedWindow(cfg.window_points)
+        self._calibrator = TailCalibrator(
+            cfg.calibration.history_points, cfg.calibration.warmup_points, cfg.calibration.tail_fraction
+        )
+        self._active: deque[tuple[int, int]] = deque()  # (index, log2 bin of the gap before it, or -1)
+        self._gap_bins = [0] * _GAP_BINS
+        self._last_active: int | None = None
+        self._burst_starts: list[int] = []
+        self._merge_gap = 1
+        self._bursts_stale = True
+        self._index = 0
+        self._silence_peak = 0.0
+        self._reported_evidence = 0.0
+        self._reported_length = 0
+
+    def update(self, timestamp: float, value: float) -> AnomalyResult:
+        index = self._index
+        self._index += 1
+        self._forget_before(index - self.config.window_points)
+        probability = 1.0
+        level = self._active_level()
+        if level is not None:
+            surprise = self._surprise(index)
+            if surprise > 0.0:
+                self._silence_peak = max(self._silence_peak, surprise)
+                probability = self._calibrator.tail_probability(surprise)
+            if value > level:
+                self._end_silence()
+            probability = self._report(index, probability)
+            if value > level:
+                self._add_active(index)
+        self._values.push(value)
+        return AnomalyResult.unbanded(
+            self.name, timestamp, value, probability, self.config.calibration.full_scale_log10
+        )
+
+    def _active_level(self) -> float | None:
+        """The level above which a point is active, or None while the series is not bursty."""
+        cfg, values = self.config, self._values
+        if len(values) < cfg.min_points or len(self._active) > cfg.max_active_share * len(values):
+            return None
+        median = values.median()
+        height = values.quantile(cfg.high_quantile) - median
+        spread = values.quantile(0.75) - values.quantile(0.25)
+        if height <= 0.0 or height < cfg.burst_contrast * spread:
+            return None
+        return median + cfg.active_fraction * height
+
+    def _surprise(self, index: int) -> float:
+        """-log10 of the chance of a silence this long at the recent burst rate (0 inside a burst)."""
+        if self._last_active is None or index - self._last_active <= self._merge_gap:
+            return 0.0
+        if self._bursts_stale:
+            self._find_bursts()
+        reference = self._burst_starts[-(self.config.reference_bursts + 1) :]
+        intervals = len(reference) - 1
+        if intervals < self.config.min_reference_bursts:
+            return 0.0
+        span = reference[-1] - reference[0]
+        return -intervals * math.log10(span / (span + index - reference[-1]))
+
+    def _report(self, index: int, probability: float) -> float:
+        """``probability`` when this silence reports now, else 1.0."""
+        if probability >= 1.0 or self._last_active is None:
+            return 1.0
+        length = index - self._last_active
+        evidence = -math.log10(probability)
+        grown = self._reported_length == 0 or length >= self.config.report_growth * self._reported_length
+        if grown and evidence > self._reported_evidence:
+            self._reported_evidence, self._reported_length = evidence, length
+            return probability
+        return 1.0
+
+    def _end_silence(self) -> None:
+        if self._silence_peak > 0.0:
+            self._calibrator.observe(self._silence_peak)
+        self._silence_peak = 0.0
+        self._reported_evidence = 0.0
+        self._reported_length = 0
+
+    def _add_active(self, index: int) -> None:
+        gap_bin = -1
+        if self._last_active is not None:
+            gap_bin = min(_GAP_BINS - 1, int(math.log2(index - self._last_active)))
+            self._gap_bins[gap_bin] += 1
+        self._active.append((index, gap_bin))
+        self._last_active = index
+        self._bursts_stale = True
+
+    def _forget_before(self, horizon: int) -> None:
+        while self._active and self._active[0][0] < horizon:
+            _, gap_bin = self._active.popleft()
+            if gap_bin >= 0:
+                self._gap_bins[gap_bin] -= 1
+            self._bursts_stale = True
+
+    def _find_bursts(self) -> None:
+        """Burst starts: active points more than the within-burst gap after the previous active point."""
+        populated = [b for b, count in enumerate(self._gap_bins) if count]
+        # With one kind of gap only, activity is one continuing burst: its gaps are all within-burst gaps.
+        split = otsu_split(self._gap_bins) if len(populated) > 1 else (populated[0] if populated else 0)
+        self._merge_gap = 2 ** (split + 1) - 1
+        starts: list[int] = []
+        previous: int | None = None
+        for index, _ in self._active:
+            if previous is None or index - previous > self._merge_gap:
+                starts.append(index)
+            previous = index
+        self._burst_starts = starts
+        self._bursts_stale = False

@@ -1,0 +1,67 @@
+"""Absence: recurring bursts that stop coming are noticed, on bursty series only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from otel_ops.sidecar.anomaly import (
+    BurstAbsenceDetector,
+    EnsembleConfig,
+    EnsembleDetector,
+    StreamingDetector,
+)
+from otel_ops.sidecar.anomaly.absence import otsu_split
+
+STEP_SECONDS = 300
+DAY = 86_400 // STEP_SECONDS
+STOP = 9 * DAY
+
+
+def run(detector: StreamingDetector, values: np.ndarray) -> list[float]:
+    timestamps = 1_700_006_400 + np.arange(values.size, dtype=float) * STEP_SECONDS
+    return [detector.update(float(t), float(v)).score for t, v in zip(timestamps, values, strict=True)]
+
+
+def batch_bursts(seed: int, stop: int | None = STOP) -> np.ndarray:
+    """Quiet (|noise| 0.3) with a burst to about 50, 15-35 minutes long, every 3 hours (± 20 min)."""
+    rng = np.random.default_rng(seed)
+    values = np.abs(rng.normal(0, 0.3, 12 * DAY))
+    starts = np.arange(20, values.size, 36)
+    for start in starts + rng.integers(-4, 5, size=starts.size):
+        if stop is not None and start >= stop:
+            break
+        length = int(rng.integers(3, 7))
+        values[start : start + length] = 50 + rng.normal(0, 5, values[start : start + length].size)
+    return values
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4])
+def test_bursts_that_stop_coming_alert_within_hours(seed: int) -> None:
+    values = batch_bursts(seed)
+    absence = run(BurstAbsenceDetector(), values)
+    assert max(absence[3 * DAY : STOP]) < 0.35  # the usual gaps between bursts are not surprising
+    assert max(absence[STOP : STOP + DAY // 2]) >= 0.9
+    ensemble = EnsembleDetector()
+    alert = ensemble.config.alert_score
+    assert max(run(ensemble, values)[STOP : STOP + DAY // 2]) >= alert
+    # No value is unusual when nothing happens: without the absence detector, silence.
+    without = run(EnsembleDetector(EnsembleConfig(absence=None)), values)
+    assert max(without[STOP + 12 : STOP + DAY // 2]) < alert
+
+
+def test_bursts_that_keep_coming_stay_quiet() -> None:
+    assert max(run(BurstAbsenceDetector(), batch_bursts(2, stop=None))[3 * DAY :]) < 0.35
+
+
+def test_a_series_without_bursts_is_never_judged() -> None:
+    rng = np.random.default_rng(0)
+    noisy = 10 + rng.normal(0, 1, 10 * DAY)
+    assert max(run(BurstAbsenceDetector(), noisy)) == 0.0
+
+
+def test_otsu_split_separates_within_burst_from_between_burst_gaps() -> None:
+    # log2 gap histogram: many 1-2 point gaps inside bursts, a few 32-64 point gaps between them.
+    counts = [40, 25, 3, 0, 0, 6, 9, 2]
+    assert otsu_split(counts) in (2, 3, 4)
+    assert otsu_split([0] * 8) == 0
