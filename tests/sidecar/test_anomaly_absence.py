@@ -9,18 +9,11 @@ from otel_ops.sidecar.anomaly import (
     BurstAbsenceDetector,
     EnsembleConfig,
     EnsembleDetector,
-    StreamingDetector,
 )
 from otel_ops.sidecar.anomaly.absence import otsu_split
+from tests.sidecar.anomaly_series import DAY, run
 
-STEP_SECONDS = 300
-DAY = 86_400 // STEP_SECONDS
 STOP = 9 * DAY
-
-
-def run(detector: StreamingDetector, values: np.ndarray) -> list[float]:
-    timestamps = 1_700_006_400 + np.arange(values.size, dtype=float) * STEP_SECONDS
-    return [detector.update(float(t), float(v)).score for t, v in zip(timestamps, values, strict=True)]
 
 
 def batch_bursts(seed: int, stop: int | None = STOP) -> np.ndarray:

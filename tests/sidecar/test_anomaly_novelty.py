@@ -9,17 +9,9 @@ from otel_ops.sidecar.anomaly import (
     EnsembleDetector,
     NoveltyConfig,
     SpikeLevelShiftDetector,
-    StreamingDetector,
     ValueNoveltyDetector,
 )
-
-STEP_SECONDS = 300
-DAY = 86_400 // STEP_SECONDS
-
-
-def run(detector: StreamingDetector, values: np.ndarray) -> list[float]:
-    timestamps = 1_700_006_400 + np.arange(values.size, dtype=float) * STEP_SECONDS
-    return [detector.update(float(t), float(v)).score for t, v in zip(timestamps, values, strict=True)]
+from tests.sidecar.anomaly_series import DAY, run
 
 
 def daily_spikes(seed: int) -> tuple[np.ndarray, np.ndarray, int]:

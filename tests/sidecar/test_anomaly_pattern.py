@@ -10,18 +10,11 @@ from otel_ops.sidecar.anomaly import (
     EnsembleDetector,
     PatternConfig,
     PatternNoveltyDetector,
-    StreamingDetector,
 )
 from otel_ops.sidecar.anomaly.pattern import shape_features
+from tests.sidecar.anomaly_series import DAY, run
 
-STEP_SECONDS = 300
-DAY = 86_400 // STEP_SECONDS
 CHANGE = 8 * DAY
-
-
-def run(detector: StreamingDetector, values: np.ndarray) -> list[float]:
-    timestamps = 1_700_006_400 + np.arange(values.size, dtype=float) * STEP_SECONDS
-    return [detector.update(float(t), float(v)).score for t, v in zip(timestamps, values, strict=True)]
 
 
 def dips(seed: int) -> np.ndarray:
