@@ -64,9 +64,7 @@ class BurstAbsenceDetector:
         self.config = config or AbsenceConfig()
         cfg = self.config
         self._values = SortedWindow(cfg.window_points)
-        self._calibrator = TailCalibrator(
-            cfg.calibration.history_points, cfg.calibration.warmup_points, cfg.calibration.tail_fraction
-        )
+        self._calibrator = TailCalibrator.from_config(cfg.calibration)
         self._active: deque[tuple[int, int]] = deque()  # (index, log2 bin of the gap before it, or -1)
         self._gap_bins = [0] * _GAP_BINS
         self._last_active: int | None = None

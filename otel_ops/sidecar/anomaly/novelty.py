@@ -25,9 +25,7 @@ class ValueNoveltyDetector:
         self.config = config or NoveltyConfig()
         cfg = self.config
         self._values = SortedWindow(cfg.window_points)
-        self._calibrator = TailCalibrator(
-            cfg.calibration.history_points, cfg.calibration.warmup_points, cfg.calibration.tail_fraction
-        )
+        self._calibrator = TailCalibrator.from_config(cfg.calibration)
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         cfg = self.config

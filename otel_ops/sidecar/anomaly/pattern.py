@@ -100,9 +100,7 @@ class PatternNoveltyDetector:
         self._steps_for_range: deque[float] = deque(maxlen=max(2, cfg.range_points // cfg.step_points))
         self._shape: deque[float] = deque(maxlen=cfg.window_steps)
         self._patterns = _Patterns(cfg.vigilance, cfg.max_patterns)
-        self._calibrator = TailCalibrator(
-            cfg.calibration.history_points, cfg.calibration.warmup_points, cfg.calibration.tail_fraction
-        )
+        self._calibrator = TailCalibrator.from_config(cfg.calibration)
         self._points = 0
         self._steps = 0
         self._last_notable: int | None = None

@@ -102,9 +102,7 @@ class SeasonalBaselineDetector:
         decay = math.exp(-math.log(2.0) / cfg.selection_half_life_points)
         self._candidates = [_Candidate(cfg.error_points, decay) for _ in range(len(self._profiles) + 1)]
         self._recent: deque[float] = deque(maxlen=cfg.level_points)
-        self._calibrator = TailCalibrator(
-            cfg.calibration.history_points, cfg.calibration.warmup_points, cfg.calibration.tail_fraction
-        )
+        self._calibrator = TailCalibrator.from_config(cfg.calibration)
         self.seasonal_active = False
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:

@@ -37,12 +37,8 @@ class SpikeLevelShiftDetector:
         self._shift_recent: deque[float] = deque(maxlen=cfg.shift_points)
         self._reference = SortedWindow(cfg.reference_points)
         self._errors = ErrorScale(cfg.error_points)
-        self._spike_tail = TailCalibrator(
-            calibration.history_points, calibration.warmup_points, calibration.tail_fraction
-        )
-        self._shift_tail = TailCalibrator(
-            calibration.history_points, calibration.warmup_points, calibration.tail_fraction
-        )
+        self._spike_tail = TailCalibrator.from_config(calibration)
+        self._shift_tail = TailCalibrator.from_config(calibration)
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         cfg = self.config

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from otel_ops.sidecar.anomaly.config import CalibrationConfig
 from otel_ops.sidecar.anomaly.rolling import SortedWindow
 
 MIN_TAIL_POINTS = 8
@@ -32,6 +33,10 @@ class TailCalibrator:
         self._history = SortedWindow(history_points)
         self._warmup = max(warmup_points, MIN_TAIL_POINTS * 2)
         self._tail_fraction = tail_fraction
+
+    @classmethod
+    def from_config(cls, config: CalibrationConfig) -> TailCalibrator:
+        return cls(config.history_points, config.warmup_points, config.tail_fraction)
 
     @property
     def ready(self) -> bool:
