@@ -57,7 +57,9 @@ def describe_dsn(dsn: str) -> str:
     """``host:port/dbname`` of a DSN, without user or password."""
     try:
         from psycopg.conninfo import conninfo_to_dict
-
+    except ImportError:
+        return "postgresql"  # no driver to parse it with; the check itself says how to install one
+    try:
         parts = conninfo_to_dict(dsn)
     except Exception:
         return "postgresql (unparsable DSN)"
