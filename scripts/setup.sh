@@ -3,7 +3,8 @@
 #   system packages: Prometheus, Alertmanager (+promtool, amtool), PostgreSQL, restic, docker-compose (config
 #                    validation only), wrk (benchmarks); Go must already be on the machine (collector build)
 #   Python:          a virtualenv in .venv with otel-ops and its development extras
-#   Collector:       the otel-ops Collector distribution, built once and cached outside the repo
+#   Go programs:     the otel-ops Collector distribution, Jaeger v2 and VictoriaLogs, built once from Go
+#                    modules and cached outside the repo (~/.cache/otel-ops)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,4 +35,7 @@ fi
 
 if .venv/bin/otel-ops collector --help >/dev/null 2>&1 && .venv/bin/otel-ops collector build --help >/dev/null 2>&1; then
   .venv/bin/otel-ops collector build
+fi
+if .venv/bin/otel-ops stores build --help >/dev/null 2>&1; then
+  .venv/bin/otel-ops stores build
 fi

@@ -18,7 +18,8 @@ BackendOption = typer.Option(
     None,
     "--backend",
     "-b",
-    help="Backend fragment to include (prometheus, loki, tempo); repeat it. Default: all of them.",
+    help="Backend fragment to include (prometheus, loki, tempo, jaeger, victorialogs); repeat it. "
+    "Default: all of them.",
 )
 
 

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from otel_ops.demo import report as demo_report
 from otel_ops.demo.traffic import TrafficStats, run_traffic
-from otel_ops.stack.native import NativeStack, StackPorts, locate_collector
+from otel_ops.stack.native import NativeStack, StackPorts, locate_binaries
 from otel_ops.stack.processes import ManagedProcess, StackError, check_ports_free, state_dir
 from otel_ops.stack.prometheus_api import PrometheusClient, PrometheusQueryError
 
@@ -108,27 +108,48 @@ def demo(
     health_port: int = _port(13133, "the Collector's health check"),
     collector_metrics_port: int = _port(8888, "the Collector's own metrics"),
     prometheus_port: int = _port(9090, "Prometheus"),
+    jaeger_port: int = _port(16686, "Jaeger's query API"),
+    jaeger_grpc_port: int = _port(16685, "Jaeger's query gRPC API"),
+    jaeger_otlp_port: int = _port(4327, "Jaeger's OTLP/gRPC receiver"),
+    jaeger_health_port: int = _port(13134, "Jaeger's health check"),
+    victorialogs_port: int = _port(9428, "VictoriaLogs"),
     service_port: int = _port(8008, "the demo service"),
 ) -> None:
-    """Run Collector, Prometheus and an instrumented demo service locally; send traffic; report."""
+    """Run the Collector, Prometheus, Jaeger, VictoriaLogs and an instrumented demo service locally; send
+    traffic; report what arrived where."""
     ports = StackPorts(
         otlp_grpc=otlp_grpc_port,
         otlp_http=otlp_http_port,
         health=health_port,
         collector_metrics=collector_metrics_port,
         prometheus=prometheus_port,
+        jaeger_query=jaeger_port,
+        jaeger_query_grpc=jaeger_grpc_port,
+        jaeger_otlp=jaeger_otlp_port,
+        jaeger_health=jaeger_health_port,
+        victorialogs=victorialogs_port,
     )
     state = state_dir()
     stack = NativeStack(ports=ports, state=state, metrics_flush_interval=_DEMO_FLUSH_INTERVAL)
     run_id = uuid.uuid4().hex[:12]
     _stop_on_signals()
     try:
-        check_ports_free({**ports.named(), "demo service": service_port}, ports.host)
-        _console.print("[bold]1/4[/] Collector binary")
-        collector = locate_collector(_err)
-        _console.print(f"    {collector}")
-        _console.print(f"[bold]2/4[/] Starting Prometheus ({stack.prometheus_url}) and the Collector")
-        stack.start(collector)
+        check_ports_free(
+            {
+                **ports.named(("prometheus", "jaeger", "victorialogs", "collector")),
+                "demo service": service_port,
+            },
+            ports.host,
+        )
+        _console.print("[bold]1/4[/] Collector, Jaeger and VictoriaLogs binaries")
+        binaries = locate_binaries(_err)
+        for path in binaries.values():
+            _console.print(f"    {path}")
+        _console.print(
+            f"[bold]2/4[/] Starting Prometheus ({stack.prometheus_url}), Jaeger ({stack.jaeger_url}), "
+            f"VictoriaLogs ({stack.victorialogs_url}) and the Collector"
+        )
+        stack.start(binaries)
         service = service_process(state, ports.host, service_port, stack.otlp_http_endpoint, run_id)
         stack.supervisor.start(service)
         base_url = f"http://{ports.host}:{service_port}"

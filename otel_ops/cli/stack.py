@@ -33,7 +33,17 @@ def up(
     prometheus_port: int = _port(9090, "Prometheus"),
     alertmanager_port: int = _port(9093, "Alertmanager"),
     sidecar_port: int = _port(8000, "the ops sidecar"),
+    jaeger_port: int = _port(16686, "Jaeger's query API"),
+    jaeger_grpc_port: int = _port(16685, "Jaeger's query gRPC API"),
+    jaeger_otlp_port: int = _port(4327, "Jaeger's OTLP/gRPC receiver (the Collector sends it traces)"),
+    jaeger_health_port: int = _port(13134, "Jaeger's health check"),
+    victorialogs_port: int = _port(9428, "VictoriaLogs"),
     alertmanager: Annotated[bool, typer.Option(help="Run Alertmanager.")] = True,
+    jaeger: Annotated[bool, typer.Option(help="Run Jaeger, the trace store.")] = True,
+    victorialogs: Annotated[bool, typer.Option(help="Run VictoriaLogs, the log store.")] = True,
+    retention: Annotated[
+        str, typer.Option(help="How long Jaeger and VictoriaLogs keep traces and logs: 36h, 7d, 2w.")
+    ] = components.DEFAULT_RETENTION,
     sidecar: Annotated[
         bool, typer.Option(help="Run the ops sidecar when this installation has it (`otel-ops sidecar`).")
     ] = True,
@@ -46,7 +56,8 @@ def up(
     ] = None,
     timeout: Annotated[float, typer.Option(min=1.0, help="Seconds to wait for each component.")] = 60.0,
 ) -> None:
-    """Start Collector, Prometheus, Alertmanager and the ops sidecar in the background; wait until ready.
+    """Start the Collector, Prometheus, Alertmanager, Jaeger, VictoriaLogs and the ops sidecar in the
+    background; wait until ready.
 
     They keep running after this command exits; pid files and logs are in the state directory
     (./.otel-ops or $OTEL_OPS_STATE_DIR). Stop them with `otel-ops down`.
@@ -60,16 +71,27 @@ def up(
         prometheus=prometheus_port,
         alertmanager=alertmanager_port,
         sidecar=sidecar_port,
+        jaeger_query=jaeger_port,
+        jaeger_query_grpc=jaeger_grpc_port,
+        jaeger_otlp=jaeger_otlp_port,
+        jaeger_health=jaeger_health_port,
+        victorialogs=victorialogs_port,
     )
+    try:
+        components.retention_hours(retention)
+    except StackError as exc:
+        _err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
     wanted = ["prometheus", "collector"]
-    if alertmanager:
-        wanted.append("alertmanager")
+    for name, enabled in (("alertmanager", alertmanager), ("jaeger", jaeger), ("victorialogs", victorialogs)):
+        if enabled:
+            wanted.append(name)
     if sidecar:
         if components.sidecar_available():
             wanted.append("sidecar")
         else:
             _console.print("ops sidecar: not available in this installation (`otel-ops sidecar`); skipped")
-    backends = components.backends()
+    backends = components.backends(wanted)
     _console.print(f"Collector exporters: {', '.join(backends)}")
     options = background.UpOptions(
         ports=ports,
@@ -78,6 +100,7 @@ def up(
         metrics_flush_interval=metrics_flush_interval,
         evaluation_interval=evaluation_interval,
         ready_timeout=timeout,
+        retention=retention,
     )
     try:
         background.up(options, _err)

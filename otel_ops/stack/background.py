@@ -16,13 +16,14 @@ from pathlib import Path
 from rich.console import Console
 
 from otel_ops.stack import components, pidfiles
+from otel_ops.stack.components import DEFAULT_RETENTION, STORES
 from otel_ops.stack.native import locate_collector
 from otel_ops.stack.pidfiles import PidRecord
 from otel_ops.stack.ports import StackPorts
 from otel_ops.stack.processes import ManagedProcess, StackError, check_ports_free, http_ok
 
-# Start order; stopped in reverse.
-COMPONENTS = ("alertmanager", "prometheus", "collector", "sidecar")
+# Start order; stopped in reverse. The stores start before the Collector that sends them data.
+COMPONENTS = ("alertmanager", "prometheus", "jaeger", "victorialogs", "collector", "sidecar")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class UpOptions:
     metrics_flush_interval: str = "3s"
     evaluation_interval: str | None = None
     ready_timeout: float = 60.0
+    retention: str = DEFAULT_RETENTION
+
+    @property
+    def stores(self) -> tuple[str, ...]:
+        """The local trace and log stores among the components (the Collector sends them data)."""
+        return tuple(name for name in self.components if name in STORES)
 
 
 @dataclass(frozen=True)
@@ -49,10 +56,16 @@ def _ordered(names: list[str] | tuple[str, ...]) -> list[str]:
     return sorted(names, key=lambda n: COMPONENTS.index(n) if n in COMPONENTS else len(COMPONENTS))
 
 
-def _process(name: str, options: UpOptions, collector: Callable[[], Path]) -> ManagedProcess:
+def _process(name: str, options: UpOptions, binary: Callable[[str], Path]) -> ManagedProcess:
     ports, state = options.ports, options.state
     if name == "collector":
-        return components.collector_process(collector(), ports, state, options.metrics_flush_interval)
+        return components.collector_process(
+            binary(name), ports, state, options.metrics_flush_interval, options.stores
+        )
+    if name == "jaeger":
+        return components.jaeger_process(binary(name), ports, state, options.retention)
+    if name == "victorialogs":
+        return components.victorialogs_process(binary(name), ports, state, options.retention)
     if name == "prometheus":
         return components.prometheus_process(ports, state, options.evaluation_interval)
     if name == "alertmanager":
@@ -60,6 +73,11 @@ def _process(name: str, options: UpOptions, collector: Callable[[], Path]) -> Ma
     if name == "sidecar":
         return components.sidecar_process(ports, state)
     raise StackError(f"unknown component {name!r}: choose from {', '.join(COMPONENTS)}")
+
+
+def _locate(program: str, console: Console) -> Path:
+    """The binary of the Collector or a local store, built (and cached) first when needed."""
+    return locate_collector(console) if program == "collector" else components.locate_store(program, console)
 
 
 def _record(process: ManagedProcess, port: int) -> PidRecord:
@@ -104,7 +122,7 @@ def up(options: UpOptions, console: Console) -> list[PidRecord]:
     wanted = _ordered([n for n in options.components if n not in running])
     check_ports_free(options.ports.named(tuple(wanted)), options.ports.host)
     # Resolve every program first: a missing one fails before anything starts.
-    processes = [_process(name, options, lambda: locate_collector(console)) for name in wanted]
+    processes = [_process(name, options, lambda program: _locate(program, console)) for name in wanted]
     started: list[tuple[ManagedProcess, PidRecord]] = []
     try:
         for process in processes:

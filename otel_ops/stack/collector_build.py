@@ -8,35 +8,42 @@ unchanged setup reuses the cached one.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import time
-from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from otel_ops.stack.gobuild import (
+    BuildError,
+    build_lock,
+    cache_dir,
+    executable,
+    go_executable,
+    go_version,
+    run_logged,
+)
+
+__all__ = ["CollectorBuildError", "cache_dir", "go_executable", "go_version"]
 
 DIST_NAME = "otelcol-otel-ops"
 BUILDER_MODULE = "go.opentelemetry.io/collector/cmd/builder"
 # Bumped when the way this module builds changes, so old cache entries are not reused.
 _BUILD_RECIPE = "1"
-_LOG_TAIL_LINES = 30
 
 # Fragments in collector/config/: the base always comes first, backends in this order after it.
 BASE_FRAGMENT = "base.yaml"
-BACKEND_FRAGMENTS = ("prometheus.yaml", "loki.yaml", "tempo.yaml")
+BACKEND_FRAGMENTS = ("prometheus.yaml", "loki.yaml", "tempo.yaml", "jaeger.yaml", "victorialogs.yaml")
 
 
-class CollectorBuildError(RuntimeError):
-    """The Collector could not be built; the message says why and what to do."""
+#: The Collector could not be built (or its configuration found); the message says why and what to do.
+CollectorBuildError = BuildError
 
 
 @dataclass(frozen=True)
@@ -65,12 +72,6 @@ def config_dir() -> Path:
     return repo_collector_dir() / "config"
 
 
-def cache_dir() -> Path:
-    """Root of the otel-ops cache: ``$OTEL_OPS_CACHE_DIR`` or ``~/.cache/otel-ops``."""
-    configured = os.environ.get("OTEL_OPS_CACHE_DIR", "").strip()
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "otel-ops"
-
-
 def collector_version(manifest: Path | None = None) -> str:
     """The Collector release the manifest pins (``dist.version``), e.g. ``0.158.0``."""
     data = yaml.safe_load((manifest or manifest_path()).read_text())
@@ -79,24 +80,6 @@ def collector_version(manifest: Path | None = None) -> str:
     except (TypeError, KeyError) as exc:
         raise CollectorBuildError(f"{manifest or manifest_path()}: dist.version is missing") from exc
     return version.removeprefix("v")
-
-
-def go_executable() -> str:
-    go = shutil.which("go")
-    if go is None:
-        raise CollectorBuildError(
-            "Go is not installed or not on PATH: building the Collector needs Go 1.25 or newer "
-            "(see collector/README.md). Install Go, or put its bin directory on PATH."
-        )
-    return go
-
-
-def go_version() -> str:
-    go = go_executable()
-    result = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not result.stdout.strip():
-        raise CollectorBuildError(f"`go env GOVERSION` failed: {result.stderr.strip() or 'no output'}")
-    return result.stdout.strip()
 
 
 def build_hash(manifest: Path | None = None, go: str | None = None) -> str:
@@ -114,8 +97,7 @@ def build_dir(hash_: str | None = None) -> Path:
 
 def binary_path() -> Path | None:
     """The cached binary for the current manifest and Go version, or None when it is not built yet."""
-    candidate = build_dir() / DIST_NAME
-    return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
+    return executable(build_dir() / DIST_NAME)
 
 
 def ensure_collector(
@@ -129,8 +111,7 @@ def ensure_collector(
     manifest = manifest or manifest_path()
     target_dir = build_dir(build_hash(manifest))
     binary = target_dir / DIST_NAME
-    target_dir.mkdir(parents=True, exist_ok=True)
-    with _build_lock(target_dir, console):
+    with build_lock(target_dir, console, "the Collector"):
         if binary.is_file() and not force:
             return binary
         builder = _ensure_builder(collector_version(manifest), console)
@@ -184,21 +165,6 @@ def validate(
     return ValidationResult(ok=result.returncode == 0, configs=tuple(Path(p) for p in configs), output=output)
 
 
-@contextlib.contextmanager
-def _build_lock(directory: Path, console: Console) -> Iterator[None]:
-    """One build per cache entry at a time, across processes (CLI and test sessions)."""
-    with (directory / ".lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            console.print(f"Another process is building the Collector in {directory}; waiting for it.")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _ensure_builder(version: str, console: Console) -> Path:
     """The Collector Builder at the manifest's version, installed with ``go install`` into the cache."""
     bin_dir = cache_dir() / "tools" / f"builder-v{version}"
@@ -208,9 +174,7 @@ def _ensure_builder(version: str, console: Console) -> Path:
     bin_dir.mkdir(parents=True, exist_ok=True)
     log = bin_dir / "install.log"
     command = [go_executable(), "install", f"{BUILDER_MODULE}@v{version}"]
-    _run_logged(
-        command, log, f"Installing the Collector Builder v{version}", console, {"GOBIN": str(bin_dir)}
-    )
+    run_logged(command, log, f"Installing the Collector Builder v{version}", console, {"GOBIN": str(bin_dir)})
     if not builder.is_file():
         raise CollectorBuildError(f"`go install` finished but {builder} is missing; full log: {log}")
     return builder
@@ -226,7 +190,7 @@ def _run_build(builder: Path, manifest: Path, target_dir: Path, console: Console
     build_manifest.write_text(yaml.safe_dump(spec, sort_keys=False))
     log = target_dir / "build.log"
     started = time.monotonic()
-    _run_logged(
+    run_logged(
         [str(builder), f"--config={build_manifest}"],
         log,
         f"Building {DIST_NAME} {spec['dist']['version']}",
@@ -239,55 +203,3 @@ def _run_build(builder: Path, manifest: Path, target_dir: Path, console: Console
     os.replace(built, target_dir / DIST_NAME)
     shutil.rmtree(source_dir, ignore_errors=True)
     console.print(f"Built {target_dir / DIST_NAME} in {time.monotonic() - started:.0f} s (log: {log})")
-
-
-def _run_logged(
-    command: list[str], log: Path, description: str, console: Console, extra_env: dict[str, str] | None = None
-) -> None:
-    """Run ``command`` with its output in ``log``, showing a spinner with the latest step."""
-    env = {**os.environ, **(extra_env or {})}
-    tail: deque[str] = deque(maxlen=_LOG_TAIL_LINES)
-    with (
-        log.open("w") as log_file,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("[bold]{task.description}"),
-            TimeElapsedColumn(),
-            TextColumn("[dim]{task.fields[step]}"),
-            console=console,
-            transient=True,
-        ) as progress,
-    ):
-        task = progress.add_task(description, total=None, step="starting")
-        try:
-            process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, bufsize=1
-            )
-        except OSError as exc:
-            raise CollectorBuildError(f"could not run {command[0]}: {exc}") from exc
-        assert process.stdout is not None
-        for line in process.stdout:
-            log_file.write(line)
-            log_file.flush()
-            tail.append(line.rstrip())
-            step = _step_of(line)
-            if step:
-                progress.update(task, step=step)
-        returncode = process.wait()
-    if returncode != 0:
-        raise CollectorBuildError(
-            f"{description} failed (exit code {returncode}). Last lines of the log:\n"
-            + "\n".join(tail)
-            + f"\nFull log: {log}"
-        )
-
-
-def _step_of(line: str) -> str:
-    """A short progress note from one line of builder or go output."""
-    line = line.strip()
-    if line.startswith("go: downloading "):
-        return "downloading " + line.removeprefix("go: downloading ").split(" ")[0].rsplit("/", 1)[-1]
-    for marker in ("Sources created", "Getting go modules", "Compiling", "Compiled"):
-        if marker in line:
-            return marker.lower()
-    return ""

@@ -1,19 +1,23 @@
 """How each component of the local stack is started: command, environment, log file, readiness URL.
 
 Every component reads the shared configuration of the repository (``collector/config/``,
-``prometheus/prometheus.yml`` and ``rules/``, ``alertmanager/alertmanager.yml``); what differs on this
-machine (listen addresses, ports, data directories) is passed by flags and environment variables.
+``prometheus/prometheus.yml`` and ``rules/``, ``alertmanager/alertmanager.yml``, ``jaeger/jaeger.yaml``);
+what differs on this machine (listen addresses, ports, data directories, retention) is passed by flags and
+environment variables.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from otel_ops.stack import collector_build
+from rich.console import Console
+
+from otel_ops.stack import collector_build, store_build
 from otel_ops.stack.alertmanager_config import alertmanager_config, ensure_sidecar_token
 from otel_ops.stack.collector_wal import repair_remote_write_wal
 from otel_ops.stack.ports import StackPorts
@@ -22,6 +26,14 @@ from otel_ops.stack.prometheus_config import prometheus_config
 
 # Backend fragments added when their endpoint variable is set (Loki and Tempo run elsewhere).
 OPTIONAL_BACKENDS = {"loki": "OTEL_OPS_LOKI_OTLP_ENDPOINT", "tempo": "OTEL_OPS_TEMPO_OTLP_ENDPOINT"}
+#: The local stores and the Collector fragment that sends them their signal.
+STORES = {"jaeger": "jaeger", "victorialogs": "victorialogs"}
+#: How long the local stores keep traces and logs unless told otherwise.
+DEFAULT_RETENTION = "7d"
+_RETENTION = re.compile(r"^([1-9][0-9]*)([hdw])$")
+_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
+#: Jaeger's configuration, shared with every way of running it.
+JAEGER_CONFIG = Path(__file__).resolve().parents[2] / "jaeger" / "jaeger.yaml"
 
 # Executable names (first found wins) and the Debian package that provides them.
 _BINARIES = {
@@ -46,14 +58,34 @@ def find_binary(component: str) -> str:
     )
 
 
-def backends() -> list[str]:
-    """Collector exporters to load: Prometheus always, Loki and Tempo when their endpoint is set."""
-    return ["prometheus", *(name for name, var in OPTIONAL_BACKENDS.items() if os.environ.get(var))]
+def backends(stores: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """Collector exporters to load: Prometheus always, the local ``stores`` that run, Loki and Tempo when
+    their endpoint is set."""
+    return [
+        "prometheus",
+        *(STORES[name] for name in stores if name in STORES),
+        *(name for name, var in OPTIONAL_BACKENDS.items() if os.environ.get(var)),
+    ]
+
+
+def retention_hours(retention: str) -> int:
+    """``7d``, ``36h`` or ``2w`` in hours; a :class:`StackError` saying the accepted forms otherwise."""
+    match = _RETENTION.match(retention.strip())
+    if not match:
+        raise StackError(
+            f"invalid retention {retention!r}: give a whole number of hours, days or weeks, e.g. 36h, 7d, 2w"
+        )
+    return int(match.group(1)) * _HOURS[match.group(2)]
 
 
 def collector_process(
-    binary: Path, ports: StackPorts, state: Path, metrics_flush_interval: str = "3s"
+    binary: Path,
+    ports: StackPorts,
+    state: Path,
+    metrics_flush_interval: str = "3s",
+    stores: tuple[str, ...] | list[str] = (),
 ) -> ManagedProcess:
+    """The Collector, exporting to Prometheus and to the local ``stores`` (``jaeger``, ``victorialogs``)."""
     storage = state / "collector"
     repair_remote_write_wal(storage)  # a Collector killed mid-write cannot reopen a torn WAL
     env = {
@@ -65,10 +97,12 @@ def collector_process(
         "OTEL_OPS_COLLECTOR_STORAGE_DIR": str(storage),
         "OTEL_OPS_PROMETHEUS_REMOTE_WRITE_URL": f"{ports.url('prometheus')}/api/v1/write",
         "OTEL_OPS_METRICS_FLUSH_INTERVAL": metrics_flush_interval,
+        "OTEL_OPS_JAEGER_OTLP_ENDPOINT": f"{ports.host}:{ports.jaeger_otlp}",
+        "OTEL_OPS_VICTORIALOGS_URL": ports.url("victorialogs"),
     }
     return ManagedProcess(
         name="collector",
-        command=[str(binary), *collector_build.config_args(collector_build.fragments(backends()))],
+        command=[str(binary), *collector_build.config_args(collector_build.fragments(backends(stores)))],
         log=state / "logs" / "collector.log",
         ready_url=f"http://{ports.host}:{ports.health}/",
         env=env,
@@ -97,6 +131,60 @@ def prometheus_process(
         log=state / "logs" / "prometheus.log",
         ready_url=f"{ports.url('prometheus')}/-/ready",
     )
+
+
+def jaeger_process(binary: Path, ports: StackPorts, state: Path, retention: str) -> ManagedProcess:
+    """Jaeger v2 on ``jaeger/jaeger.yaml``: OTLP in, Badger under ``<state>/jaeger``, query API.
+
+    Ready when its health check answers; the query port is what ``otel-ops status`` shows.
+    """
+    directory = state / "jaeger"
+    directory.mkdir(parents=True, exist_ok=True)
+    env = {
+        "OTEL_OPS_JAEGER_HOST": ports.host,
+        "OTEL_OPS_JAEGER_OTLP_PORT": str(ports.jaeger_otlp),
+        "OTEL_OPS_JAEGER_QUERY_PORT": str(ports.jaeger_query),
+        "OTEL_OPS_JAEGER_QUERY_GRPC_PORT": str(ports.jaeger_query_grpc),
+        "OTEL_OPS_JAEGER_HEALTH_PORT": str(ports.jaeger_health),
+        "OTEL_OPS_JAEGER_STORAGE_DIR": str(directory),
+        "OTEL_OPS_JAEGER_RETENTION": f"{retention_hours(retention)}h",
+    }
+    return ManagedProcess(
+        name="jaeger",
+        command=[str(binary), f"--config={JAEGER_CONFIG}"],
+        log=state / "logs" / "jaeger.log",
+        ready_url=f"http://{ports.host}:{ports.jaeger_health}/status",
+        env=env,
+        cwd=directory,
+    )
+
+
+def victorialogs_process(binary: Path, ports: StackPorts, state: Path, retention: str) -> ManagedProcess:
+    """VictoriaLogs with its data under ``<state>/victorialogs``; ready when ``/health`` answers."""
+    directory = state / "victorialogs"
+    directory.mkdir(parents=True, exist_ok=True)
+    return ManagedProcess(
+        name="victorialogs",
+        command=[
+            str(binary),
+            f"-storageDataPath={directory / 'data'}",
+            f"-httpListenAddr={ports.host}:{ports.victorialogs}",
+            f"-retentionPeriod={retention_hours(retention)}h",
+            # Recent logs reach disk within a second (default 5 s), so a killed store loses less.
+            "-inmemoryDataFlushInterval=1s",
+        ],
+        log=state / "logs" / "victorialogs.log",
+        ready_url=f"{ports.url('victorialogs')}/health",
+        cwd=directory,
+    )
+
+
+def locate_store(name: str, console: Console) -> Path:
+    """The cached binary of a local store, building it first (with progress on ``console``) when needed."""
+    try:
+        return store_build.binary_path(name) or store_build.ensure_store(name, console=console)
+    except store_build.BuildError as exc:
+        raise StackError(str(exc)) from exc
 
 
 def _alertmanager_dir(state: Path) -> Path:

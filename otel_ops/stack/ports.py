@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 COMPONENT_PORTS: dict[str, tuple[str, ...]] = {
     "alertmanager": ("alertmanager",),
     "prometheus": ("prometheus",),
+    "jaeger": ("jaeger_query", "jaeger_query_grpc", "jaeger_otlp", "jaeger_health"),
+    "victorialogs": ("victorialogs",),
     "collector": ("otlp_grpc", "otlp_http", "health", "collector_metrics"),
     "sidecar": ("sidecar",),
 }
@@ -25,7 +27,14 @@ _PURPOSES = {
     "prometheus": "Prometheus",
     "alertmanager": "Alertmanager",
     "sidecar": "ops sidecar",
+    "jaeger_query": "Jaeger query API",
+    "jaeger_query_grpc": "Jaeger query gRPC API",
+    "jaeger_otlp": "Jaeger OTLP/gRPC receiver",
+    "jaeger_health": "Jaeger health check",
+    "victorialogs": "VictoriaLogs",
 }
+# The port shown for a component whose name is not itself a port field.
+_MAIN_PORTS = {"collector": "otlp_http", "jaeger": "jaeger_query"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,11 @@ class StackPorts:
     prometheus: int = 9090
     alertmanager: int = 9093
     sidecar: int = 8000
+    jaeger_query: int = 16686
+    jaeger_query_grpc: int = 16685
+    jaeger_otlp: int = 4327  # 4317 is the Collector's
+    jaeger_health: int = 13134  # 13133 is the Collector's
+    victorialogs: int = 9428
 
     def named(self, components: tuple[str, ...] = ("collector", "prometheus")) -> dict[str, int]:
         """Purpose -> port for the given components (by default those of the Collector and Prometheus)."""
@@ -49,7 +63,7 @@ class StackPorts:
 
     def main_port(self, component: str) -> int:
         """The port shown for ``component``: its API, or the OTLP/HTTP receiver for the Collector."""
-        return self.otlp_http if component == "collector" else int(getattr(self, component))
+        return int(getattr(self, _MAIN_PORTS.get(component, component)))
 
     @property
     def standard(self) -> bool:
