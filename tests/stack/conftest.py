@@ -30,6 +30,11 @@ PORT_OPTIONS = (
     "--prometheus-port",
     "--alertmanager-port",
     "--sidecar-port",
+    "--jaeger-port",
+    "--jaeger-grpc-port",
+    "--jaeger-otlp-port",
+    "--jaeger-health-port",
+    "--victorialogs-port",
 )
 
 
@@ -112,6 +117,18 @@ class Stack:
     @property
     def otlp_http(self) -> str:
         return f"http://127.0.0.1:{self.ports['--port']}"
+
+    @property
+    def jaeger(self) -> str:
+        return f"http://127.0.0.1:{self.ports['--jaeger-port']}"
+
+    @property
+    def victorialogs(self) -> str:
+        return f"http://127.0.0.1:{self.ports['--victorialogs-port']}"
+
+    @property
+    def sidecar(self) -> str:
+        return f"http://127.0.0.1:{self.ports['--sidecar-port']}"
 
     def log_tails(self) -> str:
         logs = self.state / "logs"
