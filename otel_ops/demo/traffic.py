@@ -40,16 +40,25 @@ class TrafficStats:
 
 
 def _one_request(client: httpx.Client, rng: random.Random) -> int:
+    """Send one request; the status code the service answered, or 0 when it never answered."""
     if rng.random() < 0.7:
         body = {"prompt": rng.choice(PROMPTS), "max_tokens": rng.choice((64, 128, 256, 512))}
         path = "/v1/complete"
     else:
         body = {"task": "fix the failing test", "max_steps": rng.randint(2, 4)}
         path = "/v1/agent/run"
-    try:
-        return client.post(path, json=body).status_code
-    except httpx.HTTPError:
-        return 0
+    # After an unhandled exception uvicorn closes the keep-alive connection; a request already on its way
+    # over it is never read ("server disconnected without sending a response"). The pool has dropped that
+    # connection by then, so one retry goes out on a new one.
+    for attempt in range(2):
+        try:
+            return client.post(path, json=body).status_code
+        except httpx.RemoteProtocolError:
+            if attempt:
+                return 0
+        except httpx.HTTPError:
+            return 0
+    return 0
 
 
 def run_traffic(

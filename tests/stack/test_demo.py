@@ -16,6 +16,8 @@ from otel_ops.stack.processes import ManagedProcess, StackError, port_in_use
 from tests.stack.conftest import free_ports
 
 PROMETHEUS = Path("/usr/bin/prometheus")
+# Collector (4), Prometheus, demo service, Jaeger (4), VictoriaLogs.
+DEMO_PORTS = 11
 # A table row of the report: "│ <labels> │ <value> │".
 ROW = re.compile(r"│\s*(?P<labels>.*?)\s*│\s*(?P<value>[\d,.]+)\s*│")
 
@@ -23,7 +25,8 @@ ROW = re.compile(r"│\s*(?P<labels>.*?)\s*│\s*(?P<value>[\d,.]+)\s*│")
 def _demo(
     tmp_path: Path, *args: str, ports: list[int] | None = None, timeout: float = 150
 ) -> subprocess.CompletedProcess[str]:
-    grpc, http, health, metrics, prometheus, service = ports or free_ports(6)
+    grpc, http, health, metrics, prometheus, service, *stores = ports or free_ports(DEMO_PORTS)
+    jaeger, jaeger_grpc, jaeger_otlp, jaeger_health, victorialogs = stores
     command = [
         sys.executable,
         "-m",
@@ -32,6 +35,9 @@ def _demo(
         *("--otlp-grpc-port", str(grpc), "--otlp-http-port", str(http), "--health-port", str(health)),
         *("--collector-metrics-port", str(metrics), "--prometheus-port", str(prometheus)),
         *("--service-port", str(service)),
+        *("--jaeger-port", str(jaeger), "--jaeger-grpc-port", str(jaeger_grpc)),
+        *("--jaeger-otlp-port", str(jaeger_otlp), "--jaeger-health-port", str(jaeger_health)),
+        *("--victorialogs-port", str(victorialogs)),
         *args,
     ]
     env = {**os.environ, "OTEL_OPS_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200"}
@@ -60,7 +66,7 @@ def _collector_built() -> bool:
 @pytest.mark.skipif(not PROMETHEUS.exists(), reason="needs Debian's Prometheus at /usr/bin/prometheus")
 @pytest.mark.skipif(not _collector_built(), reason="Collector not built: run `otel-ops collector build`")
 def test_demo_reports_http_and_span_metrics(tmp_path: Path) -> None:
-    ports = free_ports(6)
+    ports = free_ports(DEMO_PORTS)
     result = _demo(tmp_path, "--duration", "10", ports=ports)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -85,7 +91,7 @@ def test_demo_reports_http_and_span_metrics(tmp_path: Path) -> None:
 
 
 def test_demo_fails_clearly_when_a_port_is_taken(tmp_path: Path) -> None:
-    ports = free_ports(6)
+    ports = free_ports(DEMO_PORTS)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", ports[4]))
         taken.listen()
