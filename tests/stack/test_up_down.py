@@ -53,6 +53,8 @@ def test_up_status_down(stack_factory: Callable[..., Stack]) -> None:
         ("alertmanager", ports["--alertmanager-port"]),
         ("prometheus", ports["--prometheus-port"]),
         ("collector", ports["--port"]),
+        ("jaeger", ports["--jaeger-port"]),
+        ("victorialogs", ports["--victorialogs-port"]),
     ):
         _, state, pid, shown_port, ready, log = _row(result.stdout, name)
         assert (state, shown_port, ready) == ("running", str(port), "yes"), result.stdout

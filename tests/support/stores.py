@@ -6,13 +6,24 @@ its data in a test directory. Binaries are built (and cached) on first use; a fa
 
 from __future__ import annotations
 
+import json
 import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 from rich.console import Console
 
 from otel_ops.stack import collector_build, components, store_build
@@ -107,3 +118,69 @@ def running_stores(state: Path, with_collector: bool = True) -> Iterator[Stores]
         for name in names:
             stores.start(name)
         yield stores
+
+
+def _post(url: str, body: bytes) -> None:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/x-protobuf"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200, response.status
+
+
+def send_span_and_log(
+    otlp_http: str, trace_id: str, span_name: str, message: str, service: str = "store-test"
+) -> None:
+    """POST one server span and one log line of trace ``trace_id`` (32 hex digits) to OTLP/HTTP."""
+    resource = Resource(attributes=[KeyValue(key="service.name", value=AnyValue(string_value=service))])
+    now = time.time_ns()
+    span_id = bytes.fromhex(trace_id[:16])
+    span = Span(
+        trace_id=bytes.fromhex(trace_id),
+        span_id=span_id,
+        name=span_name,
+        kind=Span.SPAN_KIND_SERVER,
+        start_time_unix_nano=now - 5_000_000,
+        end_time_unix_nano=now,
+    )
+    record = LogRecord(
+        time_unix_nano=now,
+        severity_number=9,
+        severity_text="INFO",
+        body=AnyValue(string_value=message),
+        trace_id=bytes.fromhex(trace_id),
+        span_id=span_id,
+    )
+    spans = ExportTraceServiceRequest(
+        resource_spans=[ResourceSpans(resource=resource, scope_spans=[ScopeSpans(spans=[span])])]
+    )
+    logs = ExportLogsServiceRequest(
+        resource_logs=[ResourceLogs(resource=resource, scope_logs=[ScopeLogs(log_records=[record])])]
+    )
+    _post(f"{otlp_http}/v1/traces", spans.SerializeToString())
+    _post(f"{otlp_http}/v1/logs", logs.SerializeToString())
+
+
+def jaeger_span_names(jaeger_url: str, trace_id: str) -> list[str]:
+    """Names of the spans Jaeger returns for ``trace_id`` (empty when it has none)."""
+    try:
+        with urllib.request.urlopen(f"{jaeger_url}/api/v3/traces/{trace_id}", timeout=5) as response:
+            data = json.loads(response.read())
+    except (urllib.error.URLError, OSError):
+        return []
+    return [
+        span["name"]
+        for resource in data.get("result", {}).get("resourceSpans", [])
+        for scope in resource.get("scopeSpans", [])
+        for span in scope.get("spans", [])
+    ]
+
+
+def victorialogs_records(victorialogs_url: str, query: str) -> list[dict[str, str]]:
+    """The log records a LogsQL query returns (empty when none or the store is unreachable)."""
+    body = urllib.parse.urlencode({"query": query}).encode()
+    try:
+        url = f"{victorialogs_url}/select/logsql/query"
+        with urllib.request.urlopen(url, data=body, timeout=5) as response:
+            lines = response.read().decode().splitlines()
+    except (urllib.error.URLError, OSError):
+        return []
+    return [json.loads(line) for line in lines if line.strip()]
