@@ -39,6 +39,10 @@ class SidecarSettings(BaseSettings):
     alertmanager_url: AnyHttpUrl = AnyHttpUrl("http://localhost:9093")
     loki_url: AnyHttpUrl | None = Field(None, description="Checked (GET /ready) only when set.")
     tempo_url: AnyHttpUrl | None = Field(None, description="Checked (GET /ready) only when set.")
+    jaeger_url: AnyHttpUrl | None = Field(
+        None, description="Jaeger's query API; checked (GET /api/v3/services) only when set."
+    )
+    victorialogs_url: AnyHttpUrl | None = Field(None, description="Checked (GET /health) only when set.")
     grafana_url: AnyHttpUrl | None = Field(None, description="Checked (GET /api/health) only when set.")
 
     sqlite_paths: Annotated[list[Path], NoDecode] = Field(default_factory=list)
@@ -54,7 +58,7 @@ class SidecarSettings(BaseSettings):
     check_cache_ttl: float = Field(5.0, ge=0, description="Seconds a check result is reused.")
     check_interval: float = Field(15.0, gt=0, description="Seconds between background health runs.")
     noncritical_checks: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["loki", "tempo", "grafana", "memory"],
+        default_factory=lambda: ["loki", "tempo", "jaeger", "victorialogs", "grafana", "memory"],
         description="Components whose failure only degrades the status to warn.",
     )
 

@@ -71,7 +71,7 @@ def _process(name: str, options: UpOptions, binary: Callable[[str], Path]) -> Ma
     if name == "alertmanager":
         return components.alertmanager_process(ports, state)
     if name == "sidecar":
-        return components.sidecar_process(ports, state)
+        return components.sidecar_process(ports, state, options.stores)
     raise StackError(f"unknown component {name!r}: choose from {', '.join(COMPONENTS)}")
 
 

@@ -252,8 +252,9 @@ def sidecar_available(timeout: float = 30.0) -> bool:
     return result.returncode == 0
 
 
-def sidecar_process(ports: StackPorts, state: Path) -> ManagedProcess:
-    """The ops sidecar, pointed at this stack's components; ready when its ``/metrics`` answers.
+def sidecar_process(ports: StackPorts, state: Path, stores: tuple[str, ...] = ()) -> ManagedProcess:
+    """The ops sidecar, pointed at this stack's components (the local ``stores`` that run included); ready
+    when its ``/metrics`` answers.
 
     Its API token is the one Alertmanager's webhook sends (:func:`sidecar_token_file`).
     """
@@ -266,6 +267,8 @@ def sidecar_process(ports: StackPorts, state: Path) -> ManagedProcess:
         "OTEL_OPS_COLLECTOR_HEALTH_URL": f"http://{ports.host}:{ports.health}/",
         "OTEL_OPS_PROMETHEUS_URL": ports.url("prometheus"),
         "OTEL_OPS_ALERTMANAGER_URL": ports.url("alertmanager"),
+        "OTEL_OPS_JAEGER_URL": ports.url("jaeger") if "jaeger" in stores else None,
+        "OTEL_OPS_VICTORIALOGS_URL": ports.url("victorialogs") if "victorialogs" in stores else None,
     }
     return ManagedProcess(
         name="sidecar",

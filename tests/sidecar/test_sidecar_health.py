@@ -15,6 +15,7 @@ from otel_ops.sidecar.health import Check, Outcome, Status
 from otel_ops.sidecar.settings import SidecarSettings
 from tests.collector.processes import Prometheus, free_port
 from tests.sidecar.servers import Alertmanager, Sidecar, read_events
+from tests.support.stores import running_stores
 
 pytest.register_assert_rewrite("tests.sidecar.conftest_backup")
 from tests.sidecar.conftest_backup import PostgresServer  # noqa: E402
@@ -140,6 +141,34 @@ def test_noncritical_failure_and_throwing_check_warn(
         assert thrown["status"] == "fail" and "RuntimeError: probe exploded" in thrown["output"]
         assert entries(body, "custom:slow")[0]["output"] == "timed out after 0.5s"
         assert client.get("/health/ready").status_code == 200
+
+
+@pytest.mark.slow
+def test_trace_and_log_stores_are_checked_and_only_degrade_when_down(
+    prometheus: Prometheus, alertmanager: Alertmanager, data_dir: Path, tmp_path: Path
+) -> None:
+    with running_stores(tmp_path / "stores", with_collector=False) as stores:
+        settings = settings_for(
+            data_dir,
+            prometheus.url,
+            alertmanager.url,
+            jaeger_url=stores.jaeger_url,
+            victorialogs_url=stores.victorialogs_url,
+        )
+        with Sidecar(settings) as sidecar, sidecar.client() as client:
+            body = client.get("/health/detailed").json()
+            assert body["status"] == "pass", body
+            assert entries(body, "jaeger:ready")[0]["status"] == "pass"
+            assert entries(body, "victorialogs:ready")[0]["status"] == "pass"
+
+            stores.stop("jaeger")
+            response = client.get("/health/detailed")
+            assert response.status_code == 200  # a store down degrades; the pipeline still takes data
+            body = response.json()
+            assert body["status"] == "warn"
+            [jaeger] = entries(body, "jaeger:ready")
+            assert jaeger["status"] == "fail" and jaeger["critical"] is False
+            assert entries(body, "victorialogs:ready")[0]["status"] == "pass"
 
 
 def test_postgres_unreachable_is_one_failed_entry_without_password(

@@ -154,6 +154,8 @@ def build_checks(settings: SidecarSettings, client: httpx.AsyncClient) -> list[C
     optional = (
         ("loki", settings.loki_url, "/ready"),
         ("tempo", settings.tempo_url, "/ready"),
+        ("jaeger", settings.jaeger_url, "/api/v3/services"),
+        ("victorialogs", settings.victorialogs_url, "/health"),
         ("grafana", settings.grafana_url, "/api/health"),
     )
     for name, base, path in optional:
