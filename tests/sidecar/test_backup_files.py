@@ -100,6 +100,27 @@ def test_sqlite_backup_uses_online_backup_and_restores_identical_rows(
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+@pytest.mark.parametrize("filename", ["app#1.db", "app?mode=memory.db", "app 100%.db"])
+def test_sqlite_paths_with_uri_characters_back_up_every_row_and_leave_no_stray_file(
+    tmp_path: Path, new_repository: Callable[[BackupSettings], None], filename: str
+) -> None:
+    source_dir = tmp_path / "data"
+    source_dir.mkdir()
+    database = source_dir / filename
+    make_sqlite(database).close()
+    settings = make_settings(tmp_path, sqlite={"app": database})
+    new_repository(settings)
+    service = BackupService(settings, metrics=BackupMetrics())
+
+    [result] = service.create(["sqlite:app"])
+    assert result.ok, result.error
+    target = tmp_path / "restored"
+    service.restore("latest", str(target), source="sqlite:app")
+    assert len(rows_of(target / filename)) == 500
+    # Nothing beside the database and its own -wal/-shm (reading a WAL database makes those).
+    assert {p.name for p in source_dir.iterdir()} <= {filename, f"{filename}-wal", f"{filename}-shm"}
+
+
 def test_restore_refuses_a_snapshot_whose_sqlite_copy_fails_integrity_check(
     sqlite_service: tuple[BackupService, Path, sqlite3.Connection], tmp_path: Path
 ) -> None:

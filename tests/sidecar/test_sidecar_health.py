@@ -171,6 +171,21 @@ def test_trace_and_log_stores_are_checked_and_only_degrade_when_down(
             assert entries(body, "victorialogs:ready")[0]["status"] == "pass"
 
 
+def test_sqlite_check_reads_the_named_file_even_with_uri_characters(
+    prometheus: Prometheus, alertmanager: Alertmanager, data_dir: Path, tmp_path: Path
+) -> None:
+    corrupt = make_sqlite(tmp_path / "app#1.db")
+    raw = bytearray(corrupt.read_bytes())
+    raw[4096:8192] = b"\xff" * 4096
+    corrupt.write_bytes(bytes(raw))
+    settings = settings_for(data_dir, prometheus.url, alertmanager.url, sqlite_paths=[corrupt])
+    with Sidecar(settings) as sidecar, sidecar.client() as client:
+        [entry] = entries(client.get("/health/detailed").json(), "sqlite:integrity")
+    # The corrupt file itself was checked, not an empty database at a truncated path.
+    assert entry["status"] == "fail", entry
+    assert not (tmp_path / "app").exists()
+
+
 def test_postgres_unreachable_is_one_failed_entry_without_password(
     prometheus: Prometheus, alertmanager: Alertmanager, data_dir: Path
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -15,6 +14,7 @@ import psutil
 
 from otel_ops.sidecar.health.model import Check, Outcome, Status
 from otel_ops.sidecar.settings import SidecarSettings
+from otel_ops.sidecar.sqlite_files import connect_read_only
 
 
 def _url(base: object, path: str) -> str:
@@ -38,7 +38,7 @@ async def http_ready(client: httpx.AsyncClient, url: str) -> Outcome:
 def _sqlite_quick_check(path: Path) -> Outcome:
     if not path.is_file():
         return Outcome(Status.FAIL, output=f"{path} does not exist")
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
+    connection = connect_read_only(path, timeout=1.0)
     try:
         rows = connection.execute("PRAGMA quick_check").fetchall()
     finally:

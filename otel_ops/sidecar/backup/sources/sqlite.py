@@ -12,6 +12,7 @@ from typing import Any
 from otel_ops.sidecar.backup.errors import BackupError
 from otel_ops.sidecar.backup.manifest import Manifest
 from otel_ops.sidecar.backup.sources.base import Source
+from otel_ops.sidecar.sqlite_files import connect_read_only
 
 
 def _table_counts(connection: sqlite3.Connection) -> dict[str, int]:
@@ -29,7 +30,7 @@ def _table_counts(connection: sqlite3.Connection) -> dict[str, int]:
 
 def integrity(path: Path) -> tuple[str, dict[str, int]]:
     """``PRAGMA integrity_check`` result and row count per table of the database file at ``path``."""
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+    with contextlib.closing(connect_read_only(path)) as connection:
         result = "; ".join(str(row[0]) for row in connection.execute("PRAGMA integrity_check"))
         return result, _table_counts(connection)
 
@@ -51,16 +52,25 @@ class SqliteSource(Source):
         copy = staging / source.name
         try:
             with (
-                contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as live,
+                contextlib.closing(connect_read_only(source)) as live,
                 contextlib.closing(sqlite3.connect(copy)) as target,
             ):
+                # Count the source's rows in the read transaction the backup copies from: one snapshot.
+                live.execute("BEGIN")
+                source_counts = _table_counts(live)
                 live.backup(target)
+                live.rollback()
                 target.execute("PRAGMA journal_mode=DELETE")
         except sqlite3.Error as exc:
             raise BackupError(f"source {self.name}: SQLite backup of {source} failed: {exc}") from exc
         check, counts = integrity(copy)
         if check != "ok":
             raise BackupError(f"source {self.name}: the copy of {source} fails integrity_check: {check}")
+        if counts != source_counts:
+            raise BackupError(
+                f"source {self.name}: the copy of {source} holds other row counts than the source "
+                f"({counts} != {source_counts}); nothing was stored"
+            )
         return {"database": str(source), "filename": source.name, "tables": counts}
 
     def check(self, restored: Path, manifest: Manifest, target: str | None) -> list[str]:
