@@ -1,6 +1,8 @@
 """Audit log: one JSON object per line in the data dir, appended for every mutating action.
 
-Entries carry ``time``, ``action``, ``actor`` and action-specific fields; they never carry credentials.
+Entries carry ``time``, ``action``, ``actor`` and action-specific fields; they never carry credentials: every
+field passes the instrumentation's secret scrubber before it is written (a webhook payload or a comment
+holding a key, a token or a password in a URL is stored redacted).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from otel_ops.sidecar.redact import scrubbed
+
 
 class AuditLog:
     def __init__(self, path: Path) -> None:
@@ -19,7 +23,9 @@ class AuditLog:
         self._lock = threading.Lock()
 
     def append(self, action: str, actor: str, **details: Any) -> dict[str, Any]:
-        entry = {"time": dt.datetime.now(dt.UTC).isoformat(), "action": action, "actor": actor, **details}
+        entry = scrubbed(
+            {"time": dt.datetime.now(dt.UTC).isoformat(), "action": action, "actor": actor, **details}
+        )
         line = json.dumps(entry, default=str, separators=(",", ":"), ensure_ascii=False)
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)

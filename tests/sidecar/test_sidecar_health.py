@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -184,6 +185,33 @@ def test_sqlite_check_reads_the_named_file_even_with_uri_characters(
     # The corrupt file itself was checked, not an empty database at a truncated path.
     assert entry["status"] == "fail", entry
     assert not (tmp_path / "app").exists()
+
+
+def test_credentials_in_check_urls_never_show(
+    prometheus: Prometheus, alertmanager: Alertmanager, data_dir: Path
+) -> None:
+    password, token = "Gr4fanaS3cret", "t0k3n" + "x" * 20
+    grafana = f"http://admin:{password}@127.0.0.1:{free_port()}/?token={token}"
+    state = {"status": Status.PASS}
+
+    async def toggled() -> Outcome:  # a check whose failure output carries a URL with credentials
+        return Outcome(state["status"], output=f"{grafana}: HTTP 401 unauthorized")
+
+    settings = settings_for(data_dir, prometheus.url, alertmanager.url, grafana_url=grafana)
+    toggle_check = Check("custom:toggle", "t", "component", False, toggled)
+    with Sidecar(settings, [toggle_check]) as sidecar, sidecar.client() as client:
+        detailed = client.get("/health/detailed").text
+        with httpx.stream("GET", f"{sidecar.url}/events?types=health", timeout=10) as stream:
+            lines = stream.iter_lines()
+            assert next(lines) == ": connected"
+            state["status"] = Status.FAIL
+            client.get("/health/detailed")
+            [event] = list(read_events(lines, 1))
+    [entry] = entries(json.loads(detailed), "grafana:ready")
+    assert entry["status"] == "fail" and "127.0.0.1" in entry["output"]  # still says where it looked
+    assert event["check"] == "custom:toggle" and "HTTP 401" in event["output"]
+    for shown in (detailed, json.dumps(event)):
+        assert password not in shown and token not in shown
 
 
 def test_postgres_unreachable_is_one_failed_entry_without_password(

@@ -7,10 +7,12 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.health.model import Check, CheckResult, Outcome, Status, overall
 from otel_ops.sidecar.metrics import SidecarMetrics
+from otel_ops.sidecar.redact import scrubbed
 
 _logger = logging.getLogger("otel_ops.sidecar.health")
 
@@ -40,6 +42,8 @@ class HealthService:
             outcome = Outcome(Status.FAIL, output=f"timed out after {self.timeout:g}s")
         except Exception as exc:  # a broken check is one failed entry, never an error response
             outcome = Outcome(Status.FAIL, output=f"check raised {type(exc).__name__}: {exc}"[:500])
+        if outcome.output:  # URLs with passwords or tokens, DSNs in driver errors: never shown
+            outcome = replace(outcome, output=scrubbed(outcome.output))
         return CheckResult(check, outcome, dt.datetime.now(dt.UTC), time.monotonic())
 
     async def results(self, *, critical_only: bool = False, force: bool = False) -> list[CheckResult]:
