@@ -25,7 +25,17 @@ from otel_ops.sidecar.backup import BackupMetrics, BackupService, BackupSettings
 from otel_ops.sidecar.backup.restic import Restic
 from otel_ops.sidecar.backup.sources.tsdb_probe import free_port
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+def _postgres_bin() -> Path:
+    """The newest installed PostgreSQL server's bin directory (Debian: /usr/lib/postgresql/<major>/bin)."""
+    installed = sorted(
+        (p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()),
+        key=lambda p: int(p.parent.name),
+    )
+    return installed[-1] if installed else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _postgres_bin()
 CONFIG_FILES = {
     "collector/config/base.yaml": "receivers:\n  otlp: {}\n",
     "prometheus/prometheus.yml": "global:\n  scrape_interval: 15s\n",
@@ -123,7 +133,7 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL 15 started with initdb/pg_ctl in a temporary directory on a free port (trust auth)."""
+    """A PostgreSQL server started with initdb/pg_ctl in a temporary directory on a free port (trust auth)."""
     if not (PG_BIN / "initdb").exists():
         pytest.skip("PostgreSQL server binaries are not installed")
     base = Path(tempfile.mkdtemp(prefix="otel-ops-pg-"))
