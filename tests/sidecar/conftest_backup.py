@@ -23,7 +23,7 @@ import pytest
 
 from otel_ops.sidecar.backup import BackupMetrics, BackupService, BackupSettings
 from otel_ops.sidecar.backup.restic import Restic
-from otel_ops.sidecar.backup.sources.tsdb_probe import free_port
+from tests.support.ports import free_port
 
 
 def _postgres_bin() -> Path:

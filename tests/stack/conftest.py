@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,9 @@ import pytest
 
 from otel_ops.stack import collector_build
 from otel_ops.stack.processes import port_in_use
+from tests.support.ports import free_ports
+
+__all__ = ["free_ports"]
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
@@ -36,17 +38,6 @@ PORT_OPTIONS = (
     "--jaeger-health-port",
     "--victorialogs-port",
 )
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def collector_built() -> bool:

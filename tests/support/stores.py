@@ -7,7 +7,6 @@ its data in a test directory. Binaries are built (and cached) on first use; a fa
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -29,19 +28,13 @@ from rich.console import Console
 from otel_ops.stack import collector_build, components, store_build
 from otel_ops.stack.ports import COMPONENT_PORTS, StackPorts
 from otel_ops.stack.processes import ManagedProcess
+from tests.support.ports import free_ports
 
 
 def free_stack_ports(*components_: str) -> StackPorts:
     """StackPorts with a free loopback port for every port of ``components_`` (all components when none)."""
     names = [attr for name in components_ or tuple(COMPONENT_PORTS) for attr in COMPONENT_PORTS[name]]
-    sockets = [socket.socket() for _ in names]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        ports = {name: sock.getsockname()[1] for name, sock in zip(names, sockets, strict=True)}
-    finally:
-        for sock in sockets:
-            sock.close()
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     return replace(StackPorts(host="127.0.0.1"), **ports)
 
 
