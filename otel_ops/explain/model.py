@@ -332,11 +332,21 @@ class Exemplar:
 
     @property
     def route(self) -> str | None:
-        return self.series.get("http_route")
+        """The HTTP route: a label of the HTTP metric, or read from a server span's name (``POST /x``)."""
+        if self.series.get("http_route"):
+            return self.series["http_route"]
+        method, _, route = self.series.get("span_name", "").partition(" ")
+        if self.series.get("span_kind") == "SPAN_KIND_SERVER" and method.isupper() and route.startswith("/"):
+            return route
+        return None
 
     @property
     def status_code(self) -> str | None:
-        return self.series.get("http_response_status_code") or self.series.get("status_code")
+        """The HTTP status code, else the span status (``error``, ``ok``, ``unset``)."""
+        if self.series.get("http_response_status_code"):
+            return self.series["http_response_status_code"]
+        status = self.series.get("status_code")
+        return status.removeprefix("STATUS_CODE_").lower() if status else None
 
     @property
     def failing(self) -> bool:
