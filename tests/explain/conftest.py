@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.collector.processes import free_port
 from tests.explain.pipeline import Pipeline, running_pipeline
+from tests.support.ports import free_port
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,8 @@ from typing import Any
 import httpx
 
 from otel_ops.stack.processes import ManagedProcess
-from tests.collector.processes import Prometheus, free_port, start_prometheus
+from tests.collector.processes import Prometheus, start_prometheus
+from tests.support.ports import free_port
 from tests.support.stores import Stores, running_stores
 
 APP_DIR = Path(__file__).parent
