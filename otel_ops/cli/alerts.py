@@ -63,20 +63,41 @@ def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any]
         raise typer.Exit(code=1) from None
 
 
+def _notifications_dir(data_dir: Path | None) -> Path | None:
+    """Where the sidecar recorded Alertmanager's notifications: --data-dir, else OTEL_OPS_DATA_DIR, else
+    the sidecar of the stack started by `otel-ops up` (``<state dir>/sidecar``) when there is one."""
+    if data_dir is not None or os.environ.get("OTEL_OPS_DATA_DIR", "").strip():
+        return data_dir
+    from otel_ops.stack.processes import state_dir
+
+    stack_sidecar = state_dir(create=False) / "sidecar"
+    return stack_sidecar if stack_sidecar.is_dir() else None
+
+
 @app.command("list")
 def list_alerts(
     alertmanager: AlertmanagerOption = None,
     filter: Annotated[
         list[str] | None, typer.Option("--filter", "-f", help="Matcher like 'severity=\"page\"'; repeat it.")
     ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="The sidecar's data dir, where notifications record each alert's exemplar trace and top "
+            "error (default OTEL_OPS_DATA_DIR, or the sidecar of `otel-ops up`).",
+        ),
+    ] = None,
 ) -> None:
-    """Show the active alerts (silenced ones included, marked)."""
-    alerts = _run(alertmanager, None, lambda service: service.list(filter))
+    """Show the active alerts (silenced ones included, marked), with the exemplar trace and the top error
+    fingerprint the sidecar recorded from each one's notification: `otel-ops explain` starts from them."""
+    alerts = _run(alertmanager, _notifications_dir(data_dir), lambda service: service.list(filter))
     console = Console()
     if not alerts:
         console.print("no active alerts")
         return
-    table = Table("fingerprint", "alert", "severity", "state", "since", "summary")
+    columns = ("fingerprint", "alert", "severity", "state", "since", "summary", "exemplar trace", "top error")
+    table = Table(*columns)
     for alert in alerts:
         state = alert["state"] or ""
         if alert["silencedBy"]:
@@ -88,8 +109,12 @@ def list_alerts(
             state,
             (alert["startsAt"] or "")[:19].replace("T", " "),
             alert["annotations"].get("summary", ""),
+            alert.get("exemplarTraceId") or "",
+            alert.get("topErrorFingerprint") or "",
         )
     console.print(table)
+    if any(alert.get("exemplarTraceId") or alert.get("topErrorFingerprint") for alert in alerts):
+        console.print("explain one: otel-ops explain FINGERPRINT (or --trace ID, --fingerprint FP)")
 
 
 FingerprintArgument = Annotated[

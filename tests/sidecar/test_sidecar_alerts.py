@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from otel_ops.cli import app as cli
 from otel_ops.sidecar.settings import SidecarSettings
 from tests.collector.processes import free_port, wait_for
+from tests.explain.pipeline import Pipeline, running_pipeline
 from tests.sidecar.servers import Alertmanager, Sidecar, read_events, start_alertmanager
 
 
@@ -186,3 +187,98 @@ def test_cli_list_ack_resolve(alertmanager: Alertmanager, tmp_path: Path) -> Non
 
     unknown = runner.invoke(cli, ["alerts", "resolve", "ffffffffffffffff", *common, *audit_dir])
     assert unknown.exit_code == 1 and "no active alert" in unknown.output
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """A service with failed checkouts whose traces, logs and metrics reached Jaeger, VictoriaLogs and a
+    real Prometheus."""
+    with running_pipeline(tmp_path_factory.mktemp("pipeline")) as running:
+        yield running
+
+
+def test_a_firing_alerts_notification_records_its_exemplar_trace_and_top_error(
+    pipeline: Pipeline, tmp_path: Path, data_dir: Path
+) -> None:
+    port = free_port()
+    manager = start_alertmanager(
+        tmp_path / "am", webhook_url=f"http://127.0.0.1:{port}/api/v1/alerts/webhook", token="t0ken"
+    )
+    settings = SidecarSettings(
+        port=port,
+        data_dir=data_dir,
+        check_interval=3600,
+        api_token="t0ken",
+        prometheus_url=pipeline.prometheus.url,
+        alertmanager_url=manager.url,
+    )
+    headers = {"Authorization": "Bearer t0ken"}
+    try:
+        with Sidecar(settings) as sidecar:
+            with httpx.stream(
+                "GET", f"{sidecar.url}/events?types=alert", headers=headers, timeout=20
+            ) as stream:
+                lines = stream.iter_lines()
+                assert next(lines) == ": connected"
+                labels = {**unique_labels(), "service_name": pipeline.service_name}
+                fingerprint = manager.post(labels, {"summary": "checkout errors"})
+                [event] = list(read_events(lines, 1, timeout=20))
+            with sidecar.client("t0ken") as client:
+                listed = {a["fingerprint"]: a for a in client.get("/api/v1/alerts").json()["alerts"]}
+        listing = CliRunner().invoke(
+            cli,
+            ["alerts", "list", "--alertmanager", manager.url, "--data-dir", str(data_dir)],
+            env={"COLUMNS": "300"},
+        )
+    finally:
+        manager.process.stop()
+    assert event["action"] == "notification" and event["fingerprint"] == fingerprint
+    # An error alert leads to a failing request's trace, and to the error that failed it.
+    assert event["exemplar_trace_id"] in pipeline.declined
+    assert event["top_error_fingerprint"] == pipeline.fingerprint
+    [audited] = [
+        json.loads(line)
+        for line in settings.audit_log_path.read_text().splitlines()
+        if json.loads(line)["fingerprint"] == fingerprint
+    ]
+    assert audited["exemplar_trace_id"] == event["exemplar_trace_id"]
+    assert listed[fingerprint]["exemplarTraceId"] == event["exemplar_trace_id"]
+    assert listed[fingerprint]["topErrorFingerprint"] == pipeline.fingerprint
+    assert listing.exit_code == 0, listing.output
+    assert event["exemplar_trace_id"] in listing.output and pipeline.fingerprint in listing.output
+    assert "otel-ops explain" in listing.output
+
+
+def test_a_notification_is_recorded_when_prometheus_cannot_say_more(data_dir: Path) -> None:
+    settings = SidecarSettings(
+        port=free_port(),
+        data_dir=data_dir,
+        check_interval=3600,
+        prometheus_url=f"http://127.0.0.1:{free_port()}",
+    )
+    labels = {**unique_labels(), "service_name": "checkout"}
+    payload = {
+        "version": "4",
+        "status": "firing",
+        "receiver": "sidecar",
+        "groupKey": "{}:{alertname}",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": labels,
+                "annotations": {},
+                "startsAt": "2026-01-01T00:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "fingerprint": "0123456789abcdef",
+            },
+            {"status": "resolved", "labels": labels, "fingerprint": "0123456789abcdef"},
+        ],
+    }
+    with Sidecar(settings) as sidecar, sidecar.client() as client:
+        response = client.post("/api/v1/alerts/webhook", json=payload)
+    assert response.status_code == 200 and response.json() == {"received": 2}
+    entries = [json.loads(line) for line in settings.audit_log_path.read_text().splitlines()]
+    assert [(e["status"], e["exemplar_trace_id"], e["top_error_fingerprint"]) for e in entries] == [
+        ("firing", None, None),
+        ("resolved", None, None),
+    ]

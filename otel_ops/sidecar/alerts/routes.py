@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from otel_ops.sidecar.alerts import pointers
 from otel_ops.sidecar.alerts.service import AlertService, summarize
 from otel_ops.sidecar.auth import require_token
 
@@ -46,8 +47,14 @@ async def history(
 
 @router.post("/webhook")
 async def webhook(request: Request, payload: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """Alertmanager's notification: each firing alert is recorded with an exemplar trace id and the top
+    error fingerprint of its series (looked up in Prometheus within the health-check timeout)."""
     remote = request.client.host if request.client else "unknown"
-    return {"received": _service(request).record_notification(payload, remote)}
+    service = _service(request)
+    alerts = service.notification_alerts(payload)
+    settings = request.app.state.sidecar.settings
+    found = await pointers.lookup(str(settings.prometheus_url), alerts, timeout=settings.check_timeout)
+    return {"received": service.record_notification(payload, remote, found)}
 
 
 @router.get("/{fingerprint}")

@@ -46,6 +46,8 @@ def summarize(alert: dict[str, Any]) -> dict[str, Any]:
         "updatedAt": alert.get("updatedAt"),
         "generatorURL": alert.get("generatorURL"),
         "receivers": [r.get("name") for r in alert.get("receivers") or []],
+        "exemplarTraceId": None,
+        "topErrorFingerprint": None,
     }
 
 
@@ -76,7 +78,28 @@ class AlertService:
             self.events.publish("alert", data)
 
     async def list(self, filters: list[str] | None = None) -> list[dict[str, Any]]:
-        return [summarize(a) for a in await self.client.alerts(filters=filters)]
+        """Active alerts, each with the exemplar trace and top error fingerprint of its last notification."""
+        alerts = [summarize(a) for a in await self.client.alerts(filters=filters)]
+        pointers = self.latest_pointers()
+        for alert in alerts:
+            found = pointers.get(alert["fingerprint"], {})
+            alert["exemplarTraceId"] = found.get("exemplar_trace_id")
+            alert["topErrorFingerprint"] = found.get("top_error_fingerprint")
+        return alerts
+
+    def latest_pointers(self, limit: int = 2000) -> dict[str, dict[str, Any]]:
+        """Fingerprint -> the pointers of the newest firing notification that had any (audit log)."""
+        found: dict[str, dict[str, Any]] = {}
+        for entry in self.audit.read(limit, action="notification"):  # newest first
+            fingerprint = entry.get("fingerprint")
+            if fingerprint in found or entry.get("status") != "firing":
+                continue
+            if entry.get("exemplar_trace_id") or entry.get("top_error_fingerprint"):
+                found[str(fingerprint)] = {
+                    "exemplar_trace_id": entry.get("exemplar_trace_id"),
+                    "top_error_fingerprint": entry.get("top_error_fingerprint"),
+                }
+        return found
 
     async def find(self, fingerprint: str) -> dict[str, Any]:
         """The active alert with this fingerprint (or unique prefix of at least 4 characters)."""
@@ -172,15 +195,25 @@ class AlertService:
         self._publish(record)
         return {"fingerprint": alert["fingerprint"], "resolvedAt": now, "expiredSilences": expired}
 
-    def record_notification(self, payload: dict[str, Any], remote: str) -> int:
-        """An Alertmanager webhook notification: one audit entry and one event per alert in it."""
+    @staticmethod
+    def notification_alerts(payload: dict[str, Any]) -> list[dict[str, Any]]:
+        """The alerts of an Alertmanager webhook notification; AlertRequestError (422) when malformed."""
         alerts = payload.get("alerts")
         if not isinstance(alerts, list):
             raise AlertRequestError("webhook payload has no 'alerts' list", status=422)
         for alert in alerts:
             if not isinstance(alert, dict) or not isinstance(alert.get("labels"), dict):
                 raise AlertRequestError("every webhook alert needs a 'labels' object", status=422)
-        for alert in alerts:
+        return alerts
+
+    def record_notification(
+        self, payload: dict[str, Any], remote: str, pointers: list[dict[str, Any]] | None = None
+    ) -> int:
+        """An Alertmanager webhook notification: one audit entry and one event per alert in it, with the
+        alert's ``pointers`` (exemplar trace id, top error fingerprint) when given."""
+        alerts = self.notification_alerts(payload)
+        for index, alert in enumerate(alerts):
+            found = pointers[index] if pointers and index < len(pointers) else {}
             record = self.audit.append(
                 "notification",
                 "alertmanager",
@@ -194,6 +227,8 @@ class AlertService:
                 annotations=alert.get("annotations") or {},
                 starts_at=alert.get("startsAt"),
                 ends_at=alert.get("endsAt"),
+                exemplar_trace_id=found.get("exemplar_trace_id"),
+                top_error_fingerprint=found.get("top_error_fingerprint"),
             )
             self._publish(record)
         return len(alerts)
