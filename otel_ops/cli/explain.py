@@ -89,7 +89,7 @@ def explain(
     def fail(exc: ExplainError) -> typer.Exit:
         if as_json:
             payload = {"error": {"message": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}}
-            out.print_json(json.dumps(payload))
+            typer.echo(json.dumps(payload, indent=2))
         err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         if exc.hint:
             err.print(f"  {exc.hint}", highlight=False)
@@ -139,7 +139,7 @@ def explain(
         raise fail(exc) from None
 
     if as_json:
-        out.print_json(json.dumps(explanation.to_dict(), default=str))
+        typer.echo(json.dumps(explanation.to_dict(), indent=2, default=str))
     else:
         render(explanation, out)
     raise typer.Exit(EXIT_OK if explanation.complete else EXIT_PROBLEM)
