@@ -133,6 +133,7 @@ def test_an_alert_is_explained_and_its_trace_survives_a_restart(
 
     out = explained(stack, f"`otel-ops explain {ALERT}` to be complete", ALERT, timeout=60)
     assert out["alert"]["name"] == ALERT and out["alert"]["labels"]["service_name"] == service_name
+    assert "service:slo_burn_rate:rate5m > 14.4" in out["alert"]["expression"]  # the rule, from Prometheus
     assert out["failing_routes"][0]["route"] == ROUTE
     trace_id = out["trace_id"]
     assert trace_id and out["trace"]["route"] == ROUTE and out["trace"]["http_status_code"] == 500
