@@ -438,6 +438,13 @@ def find_alert(run: _Run, stores: Stores, reference: str) -> AlertInfo:
     if rules is not None:
         matches = [a for a in rules if (a.get("labels") or {}).get("alertname") == reference]
         if matches:
+            if held is None:  # Prometheus alone says all that is needed: not a gap in the explanation
+                problems = run.explanation.problems
+                for problem in [p for p in problems if p.store == stores.alertmanager.name]:
+                    problems.remove(problem)
+                    run.explanation.notes.append(
+                        f"the alert as Prometheus has it: {problem.store} at {problem.url} {problem.message}"
+                    )
             newest = _newest_first(matches, "activeAt")
             return _alert_from_prometheus(newest[0], newest[1:])
     if held is None and rules is None:

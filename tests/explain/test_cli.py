@@ -14,8 +14,10 @@ from typer.testing import CliRunner, Result
 
 from otel_ops.cli import app
 from otel_ops.explain.grafana import DATASOURCES_FILE, datasource_uids
+from tests.collector.processes import PROMETHEUS, Process, wait_for
 from tests.explain.pipeline import ERROR_TYPE, ROUTE, Pipeline, new_trace_id
 from tests.sidecar.servers import Alertmanager, start_alertmanager
+from tests.support.ports import free_port
 
 ENV = {"COLUMNS": "250", "OTEL_OPS_STATE_DIR": "/nonexistent-otel-ops-state"}
 
@@ -231,3 +233,50 @@ def test_alertmanager_and_prometheus_down_exit_1(pipeline: Pipeline, closed_url:
     result = explain("SomeAlert", *flags)
     assert result.exit_code == 1
     assert "Alertmanager at http://127.0.0.1:" in result.stderr and "is not reachable" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def ruled_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prometheus whose one rule fires at once (for an alert only Prometheus holds)."""
+    workdir = tmp_path_factory.mktemp("ruled-prometheus")
+    port = free_port()
+    (workdir / "rules.yml").write_text(
+        "groups:\n- name: explain\n  interval: 1s\n  rules:\n"
+        "  - alert: CheckoutAlwaysFiring\n    expr: vector(1)\n"
+        "    labels: {severity: ticket, service_name: checkout}\n"
+        "    annotations: {summary: always}\n"
+    )
+    (workdir / "prometheus.yml").write_text("global: {evaluation_interval: 1s}\nrule_files: [rules.yml]\n")
+    process = Process(
+        name="prometheus",
+        command=[
+            PROMETHEUS,
+            f"--config.file={workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        log=workdir / "prometheus.log",
+    )
+    process.start()
+    try:
+        process.wait_until(f"http://127.0.0.1:{port}/-/ready", 30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.stop()
+
+
+def test_an_alert_only_prometheus_holds_is_explained_without_alertmanager(
+    pipeline: Pipeline, ruled_prometheus: str
+) -> None:
+    flags = urls(pipeline)
+    flags[flags.index("--prometheus-url") + 1] = ruled_prometheus
+
+    def explained() -> dict[str, Any] | None:
+        code, out = explain_json("CheckoutAlwaysFiring", *flags)
+        return out if code == 0 else None
+
+    out = wait_for(explained, 20, "the rule's alert explained from Prometheus")
+    alert = out["alert"]
+    assert (alert["source"], alert["state"], alert["fingerprint"]) == ("Prometheus", "firing", None)
+    assert alert["expression"] == "vector(1)" and alert["labels"]["service_name"] == "checkout"
+    assert out["problems"] == [] and any("Alertmanager at http://127.0.0.1:" in n for n in out["notes"])
