@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from otel_ops.cli import alerts, anomaly, backup, collector, demo, run, sidecar, stack
+from otel_ops.cli import alerts, anomaly, backup, collector, demo, init, run, sidecar, stack
 
 app = typer.Typer(
     name="otel-ops",
@@ -16,6 +16,7 @@ run.register(app)
 demo.register(app)
 stack.register(app)
 sidecar.register(app)
+init.register(app)
 app.add_typer(collector.app, name="collector")
 app.add_typer(anomaly.app, name="anomaly")
 app.add_typer(alerts.app, name="alerts")

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from otel_ops.cli.config_dir import ConfigDirOption, use_config_dir
 from otel_ops.demo import report as demo_report
 from otel_ops.demo.traffic import TrafficStats, run_traffic
 from otel_ops.stack.native import NativeStack, StackPorts, locate_collector
@@ -109,8 +110,10 @@ def demo(
     collector_metrics_port: int = _port(8888, "the Collector's own metrics"),
     prometheus_port: int = _port(9090, "Prometheus"),
     service_port: int = _port(8008, "the demo service"),
+    config_dir: ConfigDirOption = None,
 ) -> None:
     """Run Collector, Prometheus and an instrumented demo service locally; send traffic; report."""
+    use_config_dir(config_dir)
     ports = StackPorts(
         otlp_grpc=otlp_grpc_port,
         otlp_http=otlp_http_port,

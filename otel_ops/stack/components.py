@@ -1,8 +1,9 @@
 """How each component of the local stack is started: command, environment, log file, readiness URL.
 
-Every component reads the shared configuration of the repository (``collector/config/``,
-``prometheus/prometheus.yml`` and ``rules/``, ``alertmanager/alertmanager.yml``); what differs on this
-machine (listen addresses, ports, data directories) is passed by flags and environment variables.
+Every component reads the shared configuration, the stack files (:mod:`otel_ops.stack.files`:
+``collector/config/``, ``prometheus/prometheus.yml`` and ``rules/``, ``alertmanager/alertmanager.yml``);
+what differs on this machine (listen addresses, ports, data directories) is passed by flags and
+environment variables.
 """
 
 from __future__ import annotations
@@ -66,9 +67,13 @@ def collector_process(
         "OTEL_OPS_PROMETHEUS_REMOTE_WRITE_URL": f"{ports.url('prometheus')}/api/v1/write",
         "OTEL_OPS_METRICS_FLUSH_INTERVAL": metrics_flush_interval,
     }
+    try:
+        configs = collector_build.fragments(backends())
+    except collector_build.CollectorBuildError as exc:
+        raise StackError(str(exc)) from None
     return ManagedProcess(
         name="collector",
-        command=[str(binary), *collector_build.config_args(collector_build.fragments(backends()))],
+        command=[str(binary), *collector_build.config_args(configs)],
         log=state / "logs" / "collector.log",
         ready_url=f"http://{ports.host}:{ports.health}/",
         env=env,
