@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.environments import Environment, build_wheel, create_environment
+from tests.support.environments import Environment, build_wheel, copy_source_tree, create_environment
 
 REPO = Path(__file__).resolve().parents[2]
 #: A file the checkout does not have: it ships because whole directories do.
@@ -36,31 +35,12 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def _source_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    )
-    return [name for name in listed.stdout.decode().split("\0") if name]
-
-
 @pytest.fixture(scope="session")
 def source_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The files of this checkout git knows about (links kept as links), plus a collector fragment the
     checkout does not have and local secrets that must never ship."""
     require(shutil.which("git") is not None, "needs git to list the checkout's files")
-    tree = tmp_path_factory.mktemp("source") / "otel-ops"
-    for name in _source_files():
-        source, target = REPO / name, tree / name
-        if not source.exists() and not source.is_symlink():
-            continue  # deleted in the working tree
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            target.symlink_to(os.readlink(source))
-        else:
-            shutil.copy2(source, target)
+    tree = copy_source_tree(REPO, tmp_path_factory.mktemp("source") / "otel-ops")
     (tree / PROBE_FILE).write_text("# A fragment added after the packaging was written.\n")
     for name, text in PROBE_SECRETS.items():
         (tree / name).parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -22,6 +23,27 @@ def _pip(*args: str) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT_S)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+def copy_source_tree(repo: Path, target: Path) -> Path:
+    """The files of the checkout ``repo`` that git knows (tracked, or new and not ignored) copied to
+    ``target``, links kept as links: what a clean clone holds, without local build output or secrets."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+    )
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source, copy = repo / name, target / name
+        if not source.exists() and not source.is_symlink():
+            continue  # deleted in the working tree
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            copy.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, copy)
+    return target
 
 
 def build_wheel(source: Path, out_dir: Path) -> Path:
@@ -86,9 +108,9 @@ class Environment:
         return set(names)
 
 
-def create_environment(root: Path, requirement: str) -> Environment:
-    """A fresh virtual environment in ``root`` with ``requirement`` (e.g. ``path/to.whl[ops]``) installed."""
+def create_environment(root: Path, *requirements: str) -> Environment:
+    """A fresh virtual environment in ``root`` with ``requirements`` (e.g. ``path/to.whl[ops]``) installed."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
     environment = Environment(root)
-    _pip("--python", str(environment.python), "install", "--quiet", requirement)
+    _pip("--python", str(environment.python), "install", "--quiet", *requirements)
     return environment
