@@ -108,8 +108,8 @@ def _ops_layer_missing(command: str, missing: Sequence[str]) -> NoReturn:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    args = list(sys.argv[1:] if argv is None else argv)
+def main() -> None:
+    args = sys.argv[1:]
     if args[:1] == ["run"]:
         run(args[1:])
     missing = missing_ops_requirements()
