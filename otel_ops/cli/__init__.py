@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from otel_ops.cli import alerts, anomaly, backup, collector, demo, explain, run, sidecar, stack, stores
+from otel_ops.cli import alerts, anomaly, backup, collector, demo, explain, init, run, sidecar, stack, stores
 
 app = typer.Typer(
     name="otel-ops",
@@ -17,6 +17,7 @@ demo.register(app)
 stack.register(app)
 sidecar.register(app)
 explain.register(app)
+init.register(app)
 app.add_typer(collector.app, name="collector")
 app.add_typer(stores.app, name="stores")
 app.add_typer(anomaly.app, name="anomaly")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from otel_ops.cli.config_dir import ConfigDirOption, use_config_dir
 from otel_ops.stack import collector_build
 from otel_ops.stack.collector_wal import repair_remote_write_wal
 
@@ -39,8 +40,10 @@ def _fail(message: str) -> typer.Exit:
 @app.command()
 def build(
     force: bool = typer.Option(False, "--force", help="Rebuild even when a cached binary exists."),
+    config_dir: ConfigDirOption = None,
 ) -> None:
     """Build the otelcol-otel-ops binary from collector/manifest.yaml (cached outside the repository)."""
+    use_config_dir(config_dir)
     try:
         cached = None if force else collector_build.binary_path()
         binary = cached or collector_build.ensure_collector(force=force, console=_err)
@@ -52,8 +55,9 @@ def build(
 
 
 @app.command()
-def path() -> None:
+def path(config_dir: ConfigDirOption = None) -> None:
     """Print the path of the built binary (fails when it is not built yet)."""
+    use_config_dir(config_dir)
     try:
         binary = collector_build.binary_path()
     except collector_build.CollectorBuildError as exc:
@@ -64,8 +68,9 @@ def path() -> None:
 
 
 @app.command()
-def config(backends: list[str] | None = BackendOption) -> None:
+def config(backends: list[str] | None = BackendOption, config_dir: ConfigDirOption = None) -> None:
     """Print the --config arguments for base.yaml plus the chosen backend fragments, in load order."""
+    use_config_dir(config_dir)
     try:
         configs = collector_build.fragments(backends or None)
     except collector_build.CollectorBuildError as exc:
@@ -77,8 +82,10 @@ def config(backends: list[str] | None = BackendOption) -> None:
 def validate(
     configs: list[Path] | None = ConfigOption,
     backends: list[str] | None = BackendOption,
+    config_dir: ConfigDirOption = None,
 ) -> None:
     """Dry-run a configuration with the built Collector (builds it first when needed)."""
+    use_config_dir(config_dir)
     try:
         files = list(configs) if configs else collector_build.fragments(backends or None)
         result = collector_build.validate(files, binary=collector_build.ensure_collector(console=_err))

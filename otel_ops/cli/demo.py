@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from otel_ops.cli.config_dir import ConfigDirOption, use_config_dir
 from otel_ops.demo import report as demo_report
 from otel_ops.demo.traffic import TrafficStats, run_traffic
 from otel_ops.stack.native import NativeStack, StackPorts, locate_binaries
@@ -114,9 +115,11 @@ def demo(
     jaeger_health_port: int = _port(13134, "Jaeger's health check"),
     victorialogs_port: int = _port(9428, "VictoriaLogs"),
     service_port: int = _port(8008, "the demo service"),
+    config_dir: ConfigDirOption = None,
 ) -> None:
     """Run the Collector, Prometheus, Jaeger, VictoriaLogs and an instrumented demo service locally; send
     traffic; report what arrived where."""
+    use_config_dir(config_dir)
     ports = StackPorts(
         otlp_grpc=otlp_grpc_port,
         otlp_http=otlp_http_port,

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from otel_ops.cli.config_dir import ConfigDirOption, use_config_dir
+
 
 def register(app: typer.Typer) -> None:
     """Adds ``sidecar`` to the main application."""
@@ -20,12 +22,15 @@ def register(app: typer.Typer) -> None:
         port: Annotated[
             int | None, typer.Option("--port", help="Listen port (default OTEL_OPS_PORT or 8000).")
         ] = None,
+        config_dir: ConfigDirOption = None,
     ) -> None:
         """Serve the ops sidecar: health checks, alert handling, anomaly jobs, events and /metrics.
 
         Every setting is an OTEL_OPS_* environment variable (see otel_ops/sidecar/settings.py); the
-        flags win over the environment.
+        flags win over the environment. The configuration backup copies the stack files in use
+        (--config-dir).
         """
+        use_config_dir(config_dir)
         import uvicorn
 
         import otel_ops

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from otel_ops.cli.config_dir import ConfigDirOption, use_config_dir
 from otel_ops.stack import background, components
 from otel_ops.stack.ports import StackPorts
 from otel_ops.stack.processes import StackError, state_dir
@@ -55,6 +56,7 @@ def up(
         typer.Option(help="Rule evaluation interval (default: that of prometheus/prometheus.yml)."),
     ] = None,
     timeout: Annotated[float, typer.Option(min=1.0, help="Seconds to wait for each component.")] = 60.0,
+    config_dir: ConfigDirOption = None,
 ) -> None:
     """Start the Collector, Prometheus, Alertmanager, Jaeger, VictoriaLogs and the ops sidecar in the
     background; wait until ready.
@@ -62,6 +64,7 @@ def up(
     They keep running after this command exits; pid files and logs are in the state directory
     (./.otel-ops or $OTEL_OPS_STATE_DIR). Stop them with `otel-ops down`.
     """
+    use_config_dir(config_dir)
     ports = StackPorts(
         host=host,
         otlp_grpc=otlp_grpc_port,

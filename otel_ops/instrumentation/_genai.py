@@ -10,6 +10,7 @@ Both work as context managers (sync and async) and as decorators.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
 import json
 import time
@@ -77,8 +78,14 @@ class PriceTable:
             text = file.read_text()
         except OSError as exc:
             raise ValueError(f"cannot read the GenAI price table {file}: {exc.strerror}") from exc
+        is_yaml = file.suffix in (".yaml", ".yml")
+        if is_yaml and importlib.util.find_spec("yaml") is None:
+            raise ValueError(
+                f"the GenAI price table {file} is YAML, which needs PyYAML: pip install pyyaml "
+                "(or write the table as JSON)"
+            )
         try:
-            if file.suffix in (".yaml", ".yml"):
+            if is_yaml:
                 import yaml
 
                 data = yaml.safe_load(text)

@@ -7,7 +7,7 @@ accepted while the rest of the API stays closed. On the standard ports the share
 Alertmanager cannot take the webhook address from flags or the environment, so with the sidecar on
 another port a configuration is *derived* from the shared file at start: the same routes and receivers,
 with each ``localhost:<standard port>`` webhook address replaced by the configured one and the template
-paths made absolute.
+paths made absolute. The shared file is the one of the stack files (:mod:`otel_ops.stack.files`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from otel_ops.stack import files
 from otel_ops.stack.derived_config import write_derived
 from otel_ops.stack.ports import StackPorts
 
-SHARED_ALERTMANAGER_CONFIG = Path(__file__).resolve().parents[2] / "alertmanager" / "alertmanager.yml"
 #: Where the shared configuration reads the sidecar's token, relative to Alertmanager's working directory.
 SIDECAR_TOKEN_SECRET = Path("secrets") / "sidecar_token"
+
+
+def shared_config() -> Path:
+    """``alertmanager/alertmanager.yml`` of the stack files in use."""
+    return files.path("alertmanager", "alertmanager.yml")
 
 
 def _retarget_url(url: str, ports: StackPorts) -> str:
@@ -48,12 +53,9 @@ def derive(shared: dict[str, Any], base_dir: Path, ports: StackPorts) -> dict[st
     return config
 
 
-def alertmanager_config(
-    ports: StackPorts, directory: Path, shared: Path = SHARED_ALERTMANAGER_CONFIG
-) -> Path:
+def alertmanager_config(ports: StackPorts, directory: Path, shared: Path | None = None) -> Path:
     """The shared file on the standard ports; else a configuration derived from it, in ``directory``."""
-    if not shared.is_file():
-        raise FileNotFoundError(f"the shared Alertmanager configuration {shared} is missing")
+    shared = shared or shared_config()
     if ports.shared_files_apply:
         return shared
     derived = derive(yaml.safe_load(shared.read_text()), shared.parent, ports)

@@ -1,6 +1,7 @@
 """Build the otel-ops Collector distribution with the Collector Builder and cache the binary.
 
-The binary is built from ``collector/manifest.yaml`` into a cache directory outside the repository,
+The binary is built from ``collector/manifest.yaml`` of the stack files (:mod:`otel_ops.stack.files`: the
+ones shipped with otel-ops, or the user's copy in ``--config-dir``) into a cache directory,
 ``$OTEL_OPS_CACHE_DIR/collector/<hash>/otelcol-otel-ops`` (default cache dir ``~/.cache/otel-ops``). The hash
 covers the manifest and the Go version, so editing the manifest or upgrading Go builds a new binary and an
 unchanged setup reuses the cached one.
@@ -32,6 +33,8 @@ from otel_ops.stack.gobuild import (
 
 __all__ = ["CollectorBuildError", "cache_dir", "go_executable", "go_version"]
 
+from otel_ops.stack import files
+
 DIST_NAME = "otelcol-otel-ops"
 BUILDER_MODULE = "go.opentelemetry.io/collector/cmd/builder"
 # Bumped when the way this module builds changes, so old cache entries are not reused.
@@ -53,23 +56,24 @@ class ValidationResult:
     output: str
 
 
-def repo_collector_dir() -> Path:
-    """``collector/`` of the repository this package runs from."""
-    path = Path(__file__).resolve().parents[2] / "collector"
-    if not (path / "manifest.yaml").is_file():
-        raise CollectorBuildError(
-            f"collector/manifest.yaml not found at {path}. Run otel-ops from a checkout of the otel-ops "
-            "repository (pip install -e .)."
-        )
-    return path
+def _stack_file(*parts: str) -> Path:
+    try:
+        return files.path(*parts)
+    except files.StackFileMissing as exc:
+        raise CollectorBuildError(str(exc)) from None
+
+
+def collector_dir() -> Path:
+    """``collector/`` of the stack files in use."""
+    return _stack_file("collector")
 
 
 def manifest_path() -> Path:
-    return repo_collector_dir() / "manifest.yaml"
+    return _stack_file("collector", "manifest.yaml")
 
 
 def config_dir() -> Path:
-    return repo_collector_dir() / "config"
+    return _stack_file("collector", "config")
 
 
 def collector_version(manifest: Path | None = None) -> str:
@@ -105,7 +109,7 @@ def ensure_collector(
 ) -> Path:
     """Return the Collector binary, building it first when it is not cached (or when ``force``).
 
-    ``manifest`` defaults to the repository's ``collector/manifest.yaml``.
+    ``manifest`` defaults to ``collector/manifest.yaml`` of the stack files in use.
     """
     console = console or Console(stderr=True)
     manifest = manifest or manifest_path()
@@ -124,7 +128,6 @@ def fragments(backends: Sequence[str] | None = None) -> list[Path]:
 
     ``backends`` are names like ``prometheus`` or file names like ``prometheus.yaml``.
     """
-    directory = config_dir()
     if backends is None:
         names = list(BACKEND_FRAGMENTS)
     else:
@@ -138,7 +141,7 @@ def fragments(backends: Sequence[str] | None = None) -> list[Path]:
                 )
             names.append(known[stem])
         names = [name for name in BACKEND_FRAGMENTS if name in names]
-    return [directory / BASE_FRAGMENT, *(directory / name for name in names)]
+    return [_stack_file("collector", "config", name) for name in (BASE_FRAGMENT, *names)]
 
 
 def config_args(configs: Sequence[Path]) -> list[str]:

@@ -1,8 +1,9 @@
 """How each component of the local stack is started: command, environment, log file, readiness URL.
 
-Every component reads the shared configuration of the repository (``collector/config/``,
-``prometheus/prometheus.yml`` and ``rules/``, ``alertmanager/alertmanager.yml``, ``jaeger/jaeger.yaml``);
-what differs on this machine (listen addresses, ports, data directories, retention) is passed by flags and
+Every component reads the shared configuration, the stack files (:mod:`otel_ops.stack.files`:
+``collector/config/``, ``prometheus/prometheus.yml`` and ``rules/``, ``alertmanager/alertmanager.yml``,
+``jaeger/jaeger.yaml``); what differs on this machine (listen addresses, ports, data directories, retention)
+is passed by flags and
 environment variables.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from otel_ops.stack import collector_build, store_build
+from otel_ops.stack import collector_build, files, store_build
 from otel_ops.stack.alertmanager_config import alertmanager_config, ensure_sidecar_token
 from otel_ops.stack.collector_wal import repair_remote_write_wal
 from otel_ops.stack.ports import StackPorts
@@ -32,8 +33,6 @@ STORES = {"jaeger": "jaeger", "victorialogs": "victorialogs"}
 DEFAULT_RETENTION = "7d"
 _RETENTION = re.compile(r"^([1-9][0-9]*)([hdw])$")
 _HOURS = {"h": 1, "d": 24, "w": 24 * 7}
-#: Jaeger's configuration, shared with every way of running it.
-JAEGER_CONFIG = Path(__file__).resolve().parents[2] / "jaeger" / "jaeger.yaml"
 
 # Executable names (first found wins) and the Debian package that provides them.
 _BINARIES = {
@@ -100,9 +99,13 @@ def collector_process(
         "OTEL_OPS_JAEGER_OTLP_ENDPOINT": f"{ports.host}:{ports.jaeger_otlp}",
         "OTEL_OPS_VICTORIALOGS_URL": ports.url("victorialogs"),
     }
+    try:
+        configs = collector_build.fragments(backends(stores))
+    except collector_build.CollectorBuildError as exc:
+        raise StackError(str(exc)) from None
     return ManagedProcess(
         name="collector",
-        command=[str(binary), *collector_build.config_args(collector_build.fragments(backends(stores)))],
+        command=[str(binary), *collector_build.config_args(configs)],
         log=state / "logs" / "collector.log",
         ready_url=f"http://{ports.host}:{ports.health}/",
         env=env,
@@ -151,7 +154,7 @@ def jaeger_process(binary: Path, ports: StackPorts, state: Path, retention: str)
     }
     return ManagedProcess(
         name="jaeger",
-        command=[str(binary), f"--config={JAEGER_CONFIG}"],
+        command=[str(binary), f"--config={files.path('jaeger', 'jaeger.yaml')}"],
         log=state / "logs" / "jaeger.log",
         ready_url=f"http://{ports.host}:{ports.jaeger_health}/status",
         env=env,

@@ -1,5 +1,8 @@
 """Which Prometheus configuration the local stack runs: the shared ``prometheus/prometheus.yml``.
 
+The shared file is the one of the stack files (:mod:`otel_ops.stack.files`): shipped with otel-ops, or the
+user's copy in ``--config-dir``.
+
 On the standard ports the shared file is used as it is. Prometheus cannot take scrape targets or the
 Alertmanager address from flags or the environment, so on other ports (or with another evaluation
 interval) a configuration is *derived* from the shared file at start: the same jobs, rules and alerting,
@@ -14,10 +17,14 @@ from typing import Any
 
 import yaml
 
+from otel_ops.stack import files
 from otel_ops.stack.derived_config import write_derived
 from otel_ops.stack.ports import StackPorts
 
-SHARED_PROMETHEUS_CONFIG = Path(__file__).resolve().parents[2] / "prometheus" / "prometheus.yml"
+
+def shared_config() -> Path:
+    """``prometheus/prometheus.yml`` of the stack files in use."""
+    return files.path("prometheus", "prometheus.yml")
 
 
 def _retarget_static_configs(configs: list[dict[str, Any]], ports: StackPorts) -> None:
@@ -44,11 +51,10 @@ def prometheus_config(
     ports: StackPorts,
     directory: Path,
     evaluation_interval: str | None = None,
-    shared: Path = SHARED_PROMETHEUS_CONFIG,
+    shared: Path | None = None,
 ) -> Path:
     """The shared file on the standard ports; else a configuration derived from it, in ``directory``."""
-    if not shared.is_file():
-        raise FileNotFoundError(f"the shared Prometheus configuration {shared} is missing")
+    shared = shared or shared_config()
     if ports.shared_files_apply and not evaluation_interval:
         return shared
     derived = derive(yaml.safe_load(shared.read_text()), shared.parent, ports, evaluation_interval)

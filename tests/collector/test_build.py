@@ -24,7 +24,7 @@ EXPECTED_COMPONENTS = {
 
 
 def test_manifest_pins_one_version_everywhere() -> None:
-    collector_dir = collector_build.repo_collector_dir()
+    collector_dir = collector_build.collector_dir()
     version = (collector_dir / "VERSION").read_text().strip()
     assert re.fullmatch(r"\d+\.\d+\.\d+", version)
     manifest = yaml.safe_load((collector_dir / "manifest.yaml").read_text())

@@ -17,13 +17,13 @@ import pytest
 import yaml
 
 from otel_ops.stack import components
-from otel_ops.stack.alertmanager_config import SHARED_ALERTMANAGER_CONFIG, alertmanager_config
+from otel_ops.stack.alertmanager_config import alertmanager_config, shared_config
 from otel_ops.stack.ports import StackPorts
 from tests.stack.conftest import Stack, requires_stack, wait_for
 
 
 def test_standard_ports_use_the_shared_alertmanager_config(tmp_path: Path) -> None:
-    assert alertmanager_config(StackPorts(), tmp_path) == SHARED_ALERTMANAGER_CONFIG
+    assert alertmanager_config(StackPorts(), tmp_path) == shared_config()
     assert not list(tmp_path.iterdir())
 
 
@@ -31,12 +31,12 @@ def test_other_ports_derive_the_alertmanager_config_from_the_shared_file(tmp_pat
     ports = StackPorts(alertmanager=19093, sidecar=18000)
     path = alertmanager_config(ports, tmp_path)
     derived = yaml.safe_load(path.read_text())
-    shared = yaml.safe_load(SHARED_ALERTMANAGER_CONFIG.read_text())
+    shared = yaml.safe_load(shared_config().read_text())
     by_name = {r["name"]: r for r in derived["receivers"]}
     [webhook] = by_name["sidecar"]["webhook_configs"]
     assert webhook["url"] == "http://127.0.0.1:18000/api/v1/alerts/webhook"
     assert webhook["http_config"]["authorization"]["credentials_file"] == "secrets/sidecar_token"
-    assert derived["templates"] == [str(SHARED_ALERTMANAGER_CONFIG.parent / "templates" / "*.tmpl")]
+    assert derived["templates"] == [str(shared_config().parent / "templates" / "*.tmpl")]
     # Everything else is the shared file's.
     for key in ("global", "route", "inhibit_rules"):
         assert derived[key] == shared[key]

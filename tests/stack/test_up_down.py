@@ -18,7 +18,7 @@ from otel_ops.stack import components, pidfiles
 from otel_ops.stack.pidfiles import PidRecord
 from otel_ops.stack.ports import StackPorts
 from otel_ops.stack.processes import StackError, port_in_use
-from otel_ops.stack.prometheus_config import SHARED_PROMETHEUS_CONFIG, prometheus_config
+from otel_ops.stack.prometheus_config import prometheus_config, shared_config
 from tests.stack.conftest import (
     PORT_OPTIONS,
     Stack,
@@ -171,7 +171,7 @@ def test_a_missing_program_names_the_debian_package(monkeypatch: pytest.MonkeyPa
 
 
 def test_standard_ports_use_the_shared_prometheus_config(tmp_path: Path) -> None:
-    assert prometheus_config(StackPorts(), tmp_path) == SHARED_PROMETHEUS_CONFIG
+    assert prometheus_config(StackPorts(), tmp_path) == shared_config()
     assert not list(tmp_path.iterdir())
 
 
@@ -179,7 +179,7 @@ def test_other_ports_derive_the_prometheus_config_from_the_shared_file(tmp_path:
     ports = StackPorts(prometheus=19090, alertmanager=19093, collector_metrics=18888, sidecar=18000)
     path = prometheus_config(ports, tmp_path, evaluation_interval="5s")
     derived = yaml.safe_load(path.read_text())
-    shared = yaml.safe_load(SHARED_PROMETHEUS_CONFIG.read_text())
+    shared = yaml.safe_load(shared_config().read_text())
     targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in derived["scrape_configs"]}
     assert targets == {
         "prometheus": ["127.0.0.1:19090"],
@@ -189,7 +189,7 @@ def test_other_ports_derive_the_prometheus_config_from_the_shared_file(tmp_path:
     }
     assert derived["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["127.0.0.1:19093"]
     assert derived["global"] == {**shared["global"], "evaluation_interval": "5s"}
-    assert derived["rule_files"] == [str(SHARED_PROMETHEUS_CONFIG.parent / "rules" / "*.rules.yml")]
+    assert derived["rule_files"] == [str(shared_config().parent / "rules" / "*.rules.yml")]
     # Everything else is the shared file's.
     for job, shared_job in zip(derived["scrape_configs"], shared["scrape_configs"], strict=True):
         assert {k: v for k, v in job.items() if k != "static_configs"} == {

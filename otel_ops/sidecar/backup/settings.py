@@ -14,16 +14,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from otel_ops.stack import files as stack_files
+
 #: The stack's configuration directories, relative to ``config_root``.
-DEFAULT_CONFIG_DIRS: tuple[str, ...] = (
-    "collector",
-    "prometheus",
-    "alertmanager",
-    "grafana",
-    "loki",
-    "tempo",
-    "compose",
-)
+DEFAULT_CONFIG_DIRS: tuple[str, ...] = stack_files.DIRECTORIES
 
 
 def _default_data_dir() -> Path:
@@ -38,9 +32,9 @@ def _default_data_dir() -> Path:
 
 
 def _default_config_root() -> Path:
-    """The otel-ops checkout holding ``collector/`` etc. when run from it, else the working directory."""
-    checkout = Path(__file__).resolve().parents[3]
-    return checkout if (checkout / "collector").is_dir() else Path.cwd()
+    """The stack files in use: the configuration directory (``$OTEL_OPS_CONFIG_DIR``) when one is set, else
+    the files shipped with otel-ops."""
+    return stack_files.root()
 
 
 class BackupSettings(BaseSettings):
