@@ -1,8 +1,8 @@
 """Links into Grafana Explore with the data sources of the compose stack.
 
-The data source uids come from ``grafana/provisioning/datasources/datasources.yaml`` when the repository
-is at hand (they are fixed there so that the data sources can link to each other), else from the values
-that file sets.
+The data source uids come from ``grafana/provisioning/datasources/datasources.yaml`` of the stack files
+(the packaged ones, or those of ``--config-dir`` / ``OTEL_OPS_CONFIG_DIR``), where they are fixed so that the
+data sources link to each other; without that file, from the values it ships with.
 """
 
 from __future__ import annotations
@@ -16,19 +16,25 @@ from typing import Any
 import yaml
 
 from otel_ops.explain.model import Link, Window
+from otel_ops.stack import files
+from otel_ops.stack.processes import StackError
 
-DATASOURCES_FILE = (
-    Path(__file__).resolve().parents[2] / "grafana" / "provisioning" / "datasources" / "datasources.yaml"
-)
+DATASOURCES = ("grafana", "provisioning", "datasources", "datasources.yaml")
 DEFAULT_UIDS = {"prometheus": "otel-ops-prometheus", "tempo": "otel-ops-tempo", "loki": "otel-ops-loki"}
 
 
+def datasources_file() -> Path | None:
+    try:
+        return files.path(*DATASOURCES)
+    except StackError:
+        return None
+
+
 @cache
-def datasource_uids(path: Path = DATASOURCES_FILE) -> dict[str, str]:
-    """Data source type -> uid, as provisioned (the defaults when the file is not there)."""
+def _uids(path: Path | None) -> dict[str, str]:
     uids = dict(DEFAULT_UIDS)
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.safe_load(path.read_text()) if path is not None else None
     except (OSError, yaml.YAMLError):
         return uids
     for source in (document or {}).get("datasources") or []:
@@ -36,6 +42,11 @@ def datasource_uids(path: Path = DATASOURCES_FILE) -> dict[str, str]:
         if kind in uids and uid:
             uids[kind] = str(uid)
     return uids
+
+
+def datasource_uids() -> dict[str, str]:
+    """Data source type -> uid, as provisioned (the shipped values when the file is not there)."""
+    return _uids(datasources_file())
 
 
 def explore_url(base: str, kind: str, query: dict[str, Any], window: Window) -> str:

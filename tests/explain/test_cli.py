@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from otel_ops.cli import app
-from otel_ops.explain.grafana import DATASOURCES_FILE, datasource_uids
+from otel_ops.explain.grafana import datasource_uids, datasources_file
 from tests.collector.processes import PROMETHEUS, Process, wait_for
 from tests.explain.pipeline import ERROR_TYPE, ROUTE, Pipeline, new_trace_id
 from tests.sidecar.servers import Alertmanager, start_alertmanager
@@ -151,7 +151,8 @@ def test_grafana_links_use_the_provisioned_datasources(pipeline: Pipeline) -> No
         "--trace", pipeline.declined[0], "--grafana-url", "http://grafana:3000", *urls(pipeline)
     )
     assert code == 0
-    provisioned = datasource_uids(DATASOURCES_FILE)
+    provisioned = datasource_uids()
+    assert datasources_file() is not None  # read from the stack files, not assumed
     assert provisioned == {
         "prometheus": "otel-ops-prometheus",
         "tempo": "otel-ops-tempo",
