@@ -18,6 +18,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
+from otel_ops.config import _env
 from otel_ops.config import settings as s
 from otel_ops.instrumentation import _logging_setup
 from otel_ops.instrumentation._asgi import HTTP_DURATION_BUCKETS
@@ -332,6 +333,15 @@ def _set_global_meter_provider(provider: MeterProvider) -> None:
     metrics.set_meter_provider(provider)
 
 
+DISABLED_INSTRUMENTATIONS = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+
+
+def disabled_instrumentations() -> frozenset[str]:
+    """Libraries named in ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` (the standard variable, as
+    ``opentelemetry-instrument`` reads it): ``fastapi``, ``httpx``, ``requests``."""
+    return frozenset(name.lower() for name in _env.read(DISABLED_INSTRUMENTATIONS, _env.parse_list) or ())
+
+
 _HTTP_CLIENTS = (
     ("httpx", "opentelemetry.instrumentation.httpx", "HTTPXClientInstrumentor"),
     ("requests", "opentelemetry.instrumentation.requests", "RequestsInstrumentor"),
@@ -343,7 +353,10 @@ def _instrument_http_clients(
 ) -> None:
     """Outgoing httpx and requests calls get client spans and carry ``traceparent``; each library is
     instrumented when the program imports it (now, if it already has)."""
+    disabled = disabled_instrumentations()
     for library, module, cls in _HTTP_CLIENTS:
+        if library in disabled:
+            continue
         when_imported(
             library, functools.partial(_instrument_client, module, cls, tracer_provider, meter_provider)
         )

@@ -141,18 +141,27 @@ print(json.dumps({
 """
 
 
-def test_otel_ops_run_imports_nothing_the_program_has_not(sink):
+def run_startup_probe(sink: OtlpSink, **env: str) -> dict[str, object]:
     result = subprocess.run(
         [str(BIN / "otel-ops"), "run", "--", sys.executable, "-c", STARTUP_PROBE],
-        env=service_env(sink),
+        env=service_env(sink, **env),
         capture_output=True,
         text=True,
         timeout=60,
         cwd=REPO,
     )
     assert result.returncode == 0, result.stderr
-    probe = json.loads(next(line for line in result.stdout.splitlines() if "imported_at_start" in line))
+    return json.loads(next(line for line in result.stdout.splitlines() if "imported_at_start" in line))
+
+
+def test_otel_ops_run_imports_nothing_the_program_has_not(sink):
+    probe = run_startup_probe(sink)
     assert probe == {"imported_at_start": [], "fastapi_instrumented": True, "httpx_instrumented": True}
+
+
+def test_disabled_instrumentations_are_left_alone(sink):
+    probe = run_startup_probe(sink, OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="fastapi, httpx")
+    assert probe == {"imported_at_start": [], "fastapi_instrumented": False, "httpx_instrumented": False}
 
 
 def test_pytest_starts_under_otel_ops_run_with_warnings_as_errors(sink, tmp_path):

@@ -16,7 +16,7 @@ from typing import Any
 from otel_ops.instrumentation import _logging_setup
 from otel_ops.instrumentation._fastapi import auto_instrument_fastapi
 from otel_ops.instrumentation._import_hooks import when_imported
-from otel_ops.instrumentation._telemetry import configure, current
+from otel_ops.instrumentation._telemetry import configure, current, disabled_instrumentations
 
 
 def _reinstall_after(func: Any) -> Any:
@@ -37,6 +37,7 @@ def _instrument_fastapi(module: ModuleType) -> None:
 
 def start() -> None:
     configure()
-    when_imported("fastapi", _instrument_fastapi)
+    if "fastapi" not in disabled_instrumentations():
+        when_imported("fastapi", _instrument_fastapi)
     logging.config.dictConfig = _reinstall_after(logging.config.dictConfig)
     logging.config.fileConfig = _reinstall_after(logging.config.fileConfig)
