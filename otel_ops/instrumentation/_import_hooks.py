@@ -1,8 +1,9 @@
 """Run a function when a module is first imported, so start-up imports nothing the program has not imported.
 
 ``when_imported("fastapi", instrument)`` calls ``instrument(module)`` right after ``fastapi`` finishes
-importing (at once if it already has). The hook wraps only the ``exec_module`` of the loader instance found
-for that one module; everything else about the import (finders, loaders, ``module.__spec__``) is untouched.
+importing (at once if it already has). The hook wraps the ``exec_module`` of the loader instance found for
+that one module until it has run; everything else about the import (finders, loaders, ``module.__spec__``)
+is untouched.
 A failing hook is logged and never breaks the program's import.
 """
 
@@ -56,9 +57,16 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
         if loader is None or isinstance(loader, type) or not hasattr(loader, "exec_module"):
             return spec  # class-level loaders (builtins, frozen) are shared: leave them alone
         exec_module = loader.exec_module
-        hooks = self.hooks.pop(fullname)
+        hooks = self.hooks.pop(fullname, None)
+        if hooks is None:  # another thread's import of the same module took them
+            return spec
 
         def exec_then_hook(module: ModuleType) -> None:
+            if module.__name__ != fullname:  # a loader shared by several modules (a zip archive)
+                exec_module(module)
+                return
+            if getattr(loader, "__dict__", {}).get("exec_module") is exec_then_hook:
+                del loader.exec_module  # the loader is back to what it was
             try:
                 exec_module(module)
             except BaseException:
@@ -66,7 +74,10 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
                 raise
             _run(hooks, module)
 
-        loader.exec_module = exec_then_hook  # type: ignore[method-assign]
+        try:
+            loader.exec_module = exec_then_hook  # type: ignore[method-assign]
+        except AttributeError:  # a loader with fixed attributes
+            _logger.debug("otel-ops: cannot watch the import of %s; it stays uninstrumented", fullname)
         return spec
 
     def _find_with_others(

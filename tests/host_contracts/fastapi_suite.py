@@ -134,7 +134,10 @@ class FastAPISuite:
         if len(archives) != 1:
             raise SetupError(f"expected one FastAPI sdist in {download}, found {archives}")
         with tarfile.open(archives[0]) as archive:
-            archive.extractall(self.home, filter="data")
+            if hasattr(tarfile, "data_filter"):
+                archive.extractall(self.home, filter="data")
+            else:  # Python before 3.11.4
+                archive.extractall(self.home)
         if not (self.source / "tests").is_dir():
             raise SetupError(f"the FastAPI {self.fastapi_version} sdist has no tests/ folder")
         shutil.rmtree(self.source / "fastapi")  # test the installed package, not the sdist's copy

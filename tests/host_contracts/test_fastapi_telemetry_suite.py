@@ -62,6 +62,7 @@ def suite() -> FastAPISuite:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the first run downloads the sdist and installs FastAPI's test dependencies
 def test_fastapi_telemetry_tests_pass_under_otel_ops_run(suite: FastAPISuite, tmp_path: Path) -> None:
     with suite.locked():
         baseline = suite.baseline(TEST_PATHS, _environment())
