@@ -34,6 +34,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 _MAX_REQUEST_ID_LENGTH = 128
+_HANDLED = "otel_ops.request"  # scope key: an otel-ops middleware further out handles this request
 
 # Semantic-convention advice for http.server.request.duration (seconds).
 HTTP_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
@@ -102,10 +103,14 @@ class TelemetryMiddleware:
         if path in self._excluded or (self._excluded_prefixes and path.startswith(self._excluded_prefixes)):
             await self.app(scope, receive, send)
             return
+        if _HANDLED in scope:  # an app mounted inside an instrumented app: the outer one records the request
+            await self.app(scope, receive, send)
+            return
         records = RECORD_ALL if self._coverage is None else self._coverage.records(scope)
         if records is None:
             await self.app(scope, receive, send)
             return
+        scope[_HANDLED] = True
 
         textmap, fields = self._propagation.current()
         if not records & RECORD_SPAN:

@@ -126,6 +126,16 @@ def test_fastapi_telemetry_with_the_apps_own_provider_is_kept(sink, servers):
     assert [s for s in sink.spans() if s["attributes"].get("url.path") == "/orders/3"] == []
 
 
+def test_a_mounted_app_gets_one_server_span_per_request(sink, servers):
+    server = run_under_otel_ops(sink, servers, "tests.instrumentation.mounted_app:app")
+    response = httpx.get(server.url + "/v1/items/4")
+    assert response.json() == {"id": 4}
+    assert len(response.headers.get_list("x-request-id")) == 1
+    server.stop()  # flushes otel-ops' queues
+    spans = [s for s in server_spans(sink) if s["attributes"]["url.path"] == "/v1/items/4"]
+    assert len(spans) == 1, spans
+
+
 STARTUP_PROBE = """
 import json, sys
 heavy = ("fastapi", "starlette", "pydantic", "httpx", "requests", "logfire", "yaml", "typer")
