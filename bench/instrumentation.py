@@ -3,10 +3,12 @@ measured in the same run on loopback, reported as ratios.
 
     .venv/bin/python -m bench.instrumentation [--seconds 8] [--rounds 2]
 
-1. Throughput (wrk, one uvicorn worker, traces + metrics + logs at 100% sampling); target >= 0.60x.
+1. Throughput (wrk, one uvicorn worker, traces + metrics + logs at 100% sampling); target >= 0.60x. Also
+   with a span processor of the app's own on the tracer provider (server spans then go through the SDK).
 2. One JSON log line with trace correlation (format + full ``logger.info`` to /dev/null); target <= 4 us.
 3. Shutdown time with the collector down; target < 2 s.
 4. Delivery ratio with the collector up, after SIGTERM; target 100%.
+5. Interpreter start-up with and without otel-ops' start-up hook (what ``otel-ops run`` adds to a process).
 """
 
 from __future__ import annotations
@@ -98,30 +100,43 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# otel-ops with a (no-op) span processor of the app's own on the tracer provider, as Sentry or Langfuse add:
+# every server span is then an SDK span that all processors see.
+SDK_SERVER_SCRIPT = """
+import sys
+import uvicorn
+from opentelemetry import trace
+from opentelemetry.sdk.trace import SpanProcessor
+from bench.apps import app
+trace.get_tracer_provider().add_span_processor(SpanProcessor())
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=False, log_level="warning", loop="uvloop", http="httptools")
+"""
+
+
 def start_server(variant: str, endpoint: str, port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env.update(
-        BENCH_VARIANT=variant,
+        BENCH_VARIANT="otel-ops" if variant == "otel-ops-sdk" else variant,
         OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
         OTEL_SERVICE_NAME=f"bench-{variant}",
         PYTHONPATH=str(REPO),
     )
+    uvicorn_cli = [
+        "-m",
+        "uvicorn",
+        "bench.apps:app",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
     process = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "uvicorn",
-            "bench.apps:app",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-        ],
+        [PY, *(["-c", SDK_SERVER_SCRIPT, str(port)] if variant == "otel-ops-sdk" else uvicorn_cli)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -175,7 +190,8 @@ def throughput(seconds: int, rounds: int) -> dict[str, tuple[float, float]]:
     receiver = Receiver()
     live = f"http://127.0.0.1:{receiver.port}"
     dead = f"http://127.0.0.1:{free_port()}"
-    runs = [(v, v, live) for v in VARIANTS] + [("otel-ops-down", "otel-ops", dead)]
+    runs = [(v, v, live) for v in VARIANTS] + [("otel-ops-sdk", "otel-ops-sdk", live)]
+    runs.append(("otel-ops-down", "otel-ops", dead))
     results: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in runs}
     try:
         for _ in range(rounds):
@@ -329,6 +345,26 @@ def log_cost() -> dict[str, tuple[float, float]]:
     return costs
 
 
+def startup_ms(repeat: int = 15) -> dict[str, float]:
+    """Median wall time of ``python -c pass``, plain and with otel-ops' start-up hook (as ``otel-ops run``
+    sets it up; telemetry configured, nothing exported)."""
+    auto = REPO / "otel_ops" / "instrumentation" / "_auto"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    base.update(PYTHONPATH=str(REPO), OTEL_TRACES_EXPORTER="none", OTEL_METRICS_EXPORTER="none")
+    base.update(OTEL_LOGS_EXPORTER="none", OTEL_OPS_LOG_CONSOLE="none")
+    variants = {
+        "plain": base,
+        "otel-ops": dict(base, OTEL_OPS_AUTO="1", PYTHONPATH=os.pathsep.join([str(auto), str(REPO)])),
+    }
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(repeat):
+        for name, env in variants.items():
+            start = time.perf_counter()
+            subprocess.run([PY, "-c", "pass"], env=env, check=True)
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -346,6 +382,7 @@ def main() -> None:
     costs = log_cost()
     shutdown = {v: shutdown_seconds(v) for v in ("stock", "otel-ops")}
     delivered = {v: delivery(v, args.requests) for v in ("stock", "otel-ops")}
+    startup = startup_ms()
 
     base = rps["none"][0]
     print(
@@ -357,6 +394,7 @@ def main() -> None:
             | uninstrumented | {base:.0f} | 1.00x | {rps["none"][1]:.2f} ms |
             | stock OpenTelemetry | {rps["stock"][0]:.0f} | {rps["stock"][0] / base:.2f}x | {rps["stock"][1]:.2f} ms |
             | otel-ops | {rps["otel-ops"][0]:.0f} | {rps["otel-ops"][0] / base:.2f}x (target >= 0.60x) | {rps["otel-ops"][1]:.2f} ms |
+            | otel-ops + a span processor of the app's own (SDK server spans) | {rps["otel-ops-sdk"][0]:.0f} | {rps["otel-ops-sdk"][0] / base:.2f}x | {rps["otel-ops-sdk"][1]:.2f} ms |
             | otel-ops, collector down | {rps["otel-ops-down"][0]:.0f} | {rps["otel-ops-down"][0] / base:.2f}x | {rps["otel-ops-down"][1]:.2f} ms |
 
             ### One JSON log line with trace correlation (us, best of 5)
@@ -376,6 +414,12 @@ def main() -> None:
             | --- | ---: | ---: |
             | stock OpenTelemetry | {delivered["stock"][0]:.1%} | {delivered["stock"][1]:.1%} |
             | otel-ops | {delivered["otel-ops"][0]:.1%} | {delivered["otel-ops"][1]:.1%} |
+
+            ### Interpreter start-up (`python -c pass`, median of 15)
+            | variant | ms |
+            | --- | ---: |
+            | plain | {startup["plain"]:.0f} |
+            | with otel-ops' start-up hook (`otel-ops run`) | {startup["otel-ops"]:.0f} |
             """
         )
     )

@@ -40,8 +40,8 @@ _get_current_span = _span_getter()
 
 
 class RequestIds(NamedTuple):
-    trace_id: str
-    span_id: str
+    trace_id: str | None  # None: the request is not traced
+    span_id: str | None
     request_id: str
     span_id_int: int
     sampled: bool

@@ -1,8 +1,9 @@
 """FastAPI (and any ASGI app): otel-ops' middleware, installed once, outermost.
 
-FastAPI has its own built-in OpenTelemetry support that switches on when a global provider exists. An app
-instrumented by otel-ops has it switched off, so each request gets exactly one server span (otel-ops',
-with request ids, fingerprints and scrubbing). Apps not instrumented by otel-ops keep FastAPI's behaviour.
+FastAPI has its own built-in OpenTelemetry support. On an instrumented app, whatever FastAPI would record
+into otel-ops' own providers otel-ops records instead (one server span per request, with request ids,
+fingerprints and scrubbing); whatever the app sends to providers of its own stays FastAPI's, as configured
+(``_fastapi_native``).
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from otel_ops.instrumentation._asgi import TelemetryMiddleware
+from otel_ops.instrumentation._asgi import Coverage, TelemetryMiddleware
+from otel_ops.instrumentation._fastapi_native import share_native_telemetry
 from otel_ops.instrumentation._telemetry import Telemetry, configure, current
 
 _logger = logging.getLogger("otel_ops")
 _MARK = "_otel_ops_instrumented"
 
 
-def _middleware(app: Any, telemetry: Telemetry) -> TelemetryMiddleware:
+def _middleware(app: Any, telemetry: Telemetry, coverage: Coverage | None = None) -> TelemetryMiddleware:
     return TelemetryMiddleware(
         app,
         spans=telemetry.server_spans,
@@ -27,13 +29,8 @@ def _middleware(app: Any, telemetry: Telemetry) -> TelemetryMiddleware:
         request_id_header=telemetry.http.request_id_header or "x-request-id",
         scrubber=telemetry.scrubber,
         on_shutdown=lambda: telemetry.flush(),
+        coverage=coverage,
     )
-
-
-def _disable_native_telemetry(app: Any) -> None:
-    config = getattr(app, "_telemetry", None)
-    if isinstance(config, dict):
-        config.update(tracing=False, metrics=False, logs=False)
 
 
 def instrument_fastapi(app: Any, telemetry: Telemetry | None = None) -> Any:
@@ -41,11 +38,11 @@ def instrument_fastapi(app: Any, telemetry: Telemetry | None = None) -> Any:
     if getattr(app, _MARK, False):
         return app
     telemetry = telemetry or current() or configure()
-    _disable_native_telemetry(app)
+    coverage = share_native_telemetry(app, telemetry.tracer_provider, telemetry.meter_provider)
     build = app.build_middleware_stack
 
     def build_with_telemetry() -> Any:
-        return _middleware(build(), telemetry)
+        return _middleware(build(), telemetry, coverage)
 
     app.build_middleware_stack = build_with_telemetry
     if getattr(app, "middleware_stack", None) is not None:
@@ -60,7 +57,8 @@ def instrument_asgi(app: Any, telemetry: Telemetry | None = None) -> TelemetryMi
 
 
 def auto_instrument_fastapi() -> None:
-    """Instrument every FastAPI app created from now on (used by ``otel-ops run``)."""
+    """Instrument every FastAPI app created from now on (used by ``otel-ops run``, once the program has
+    imported FastAPI)."""
     try:
         from fastapi import FastAPI
     except ImportError:

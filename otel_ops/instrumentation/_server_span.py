@@ -3,7 +3,9 @@
 Every request pays for its server span, so otel-ops records it with this small implementation of the
 OpenTelemetry ``Span`` API instead of the SDK's general-purpose one: the tracer provider's sampler decides,
 ids come from the same random source, spans created inside the request (SDK or otel-ops) parent to it
-through the context as usual, and it is exported through the same queue, in the same OTLP format.
+through the context as usual, and it is exported through the same queue, in the same OTLP format. When
+other span processors are registered on the tracer provider, server spans are SDK spans instead (see
+:class:`ServerSpanFactory`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ _RECORD_AND_SAMPLE = sampling.Decision.RECORD_AND_SAMPLE
 _DROP = sampling.Decision.DROP
 _STATUS_CODES = {StatusCode.UNSET: 0, StatusCode.OK: 1, StatusCode.ERROR: 2}
 _getrandbits = random.getrandbits
+_ROOT = Context()  # no incoming context: the server span starts a trace
+SCOPE_NAME = "otel_ops.asgi"
 
 
 class ServerSpan(trace.Span):
@@ -136,17 +140,53 @@ class ServerSpan(trace.Span):
 
 
 class ServerSpanFactory:
-    """Starts server spans with the provider's sampler; unsampled requests get a non-recording span."""
+    """Starts server spans with the provider's sampler; unsampled requests get a non-recording span.
 
-    def __init__(self, sampler: sampling.Sampler, queue_put: Any, value_length_limit: int | None) -> None:
+    While otel-ops' own span processors are the only ones on the tracer provider, the server span is a
+    lightweight :class:`ServerSpan` handed straight to otel-ops' queue. Once anything else is registered
+    (``provider.add_span_processor(...)``: Sentry, Langfuse, a console exporter, a test's in-memory
+    exporter), server spans are started by the SDK's tracer instead, so every processor sees them
+    (``on_start`` and ``on_end``) and the current span inside the request is an SDK span.
+    """
+
+    def __init__(
+        self,
+        sampler: sampling.Sampler,
+        queue_put: Any,
+        value_length_limit: int | None,
+        provider: Any = None,
+    ) -> None:
         self._sampler = sampler
         self._put = queue_put
         self._limit = value_length_limit
         self._always_on = isinstance(sampler, sampling.ParentBased) and sampler.get_description().startswith(
             "ParentBased{root:AlwaysOnSampler"
         )
+        self._processors: Any = None  # the provider's SynchronousMultiSpanProcessor
+        self._own: tuple[Any, ...] = ()
+        self._tracer: trace.Tracer | None = None
+        if provider is not None:
+            self._tracer = provider.get_tracer(SCOPE_NAME, __version__)
+            processors = getattr(provider, "_active_span_processor", None)
+            if isinstance(getattr(processors, "_span_processors", None), tuple):
+                self._processors = processors
+                self._own = processors._span_processors
+
+    def sdk_tracer(self) -> trace.Tracer | None:
+        """The SDK tracer when span processors other than otel-ops' own are registered, else None."""
+        processors = self._processors
+        if processors is None:
+            return self._tracer  # a provider whose processors cannot be seen: the SDK path, always
+        if processors._span_processors is self._own:
+            return None
+        return self._tracer
 
     def start(self, name: str, parent: Context | None, attributes: dict[str, Any]) -> trace.Span:
+        tracer = self.sdk_tracer()
+        if tracer is not None:
+            return tracer.start_span(
+                name, parent if parent is not None else _ROOT, kind=SpanKind.SERVER, attributes=attributes
+            )
         parent_context = trace.get_current_span(parent).get_span_context() if parent is not None else None
         if parent_context is not None and parent_context.is_valid:
             trace_id = parent_context.trace_id
@@ -173,7 +213,7 @@ class ServerSpanFactory:
         return ServerSpan(name, context, parent_span_id, attributes, self._put, self._limit)
 
 
-SCOPE_BYTES = wire.scope("otel_ops.asgi", __version__)
+SCOPE_BYTES = wire.scope(SCOPE_NAME, __version__)
 
 
 def encode_server_span(span: ServerSpan) -> bytes:

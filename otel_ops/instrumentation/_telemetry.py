@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import atexit
+import functools
+import importlib
 import logging
 import os
 import threading
 import time
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import metrics, trace
@@ -15,6 +18,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
+from otel_ops.config import _env
 from otel_ops.config import settings as s
 from otel_ops.instrumentation import _logging_setup
 from otel_ops.instrumentation._asgi import HTTP_DURATION_BUCKETS
@@ -22,6 +26,7 @@ from otel_ops.instrumentation._batch import BatchQueue
 from otel_ops.instrumentation._errors import ErrorRecorder
 from otel_ops.instrumentation._genai import GenAIInstruments, PriceTable
 from otel_ops.instrumentation._http_metrics import HttpServerMetrics, SdkHttpMetrics, attach_to_readers
+from otel_ops.instrumentation._import_hooks import when_imported
 from otel_ops.instrumentation._logs import encode_log_batch
 from otel_ops.instrumentation._metrics import build_meter_provider, build_readers, reset_after_fork
 from otel_ops.instrumentation._process_metrics import register_process_metrics
@@ -290,21 +295,17 @@ def _server_spans(
 ) -> ServerSpanFactory:
     from opentelemetry.sdk.trace import sampling
 
+    if provider is None:
+        return ServerSpanFactory(sampling.ALWAYS_OFF, None, None)
     puts = [queue.put for name, queue in queues.items() if name.startswith("traces")]
-    if not puts:
-        return ServerSpanFactory(sampling.ALWAYS_OFF if provider is None else provider.sampler, None, None)
-    if len(puts) == 1:
-        return ServerSpanFactory(
-            provider.sampler if provider else sampling.ALWAYS_OFF, puts[0], value_length_limit
-        )
+    if len(puts) > 1:
 
-    def fan_out(span: Any) -> None:
-        for put in puts:
-            put(span)
+        def fan_out(span: Any) -> None:
+            for put in puts:
+                put(span)
 
-    return ServerSpanFactory(
-        provider.sampler if provider else sampling.ALWAYS_OFF, fan_out, value_length_limit
-    )
+        puts = [fan_out]
+    return ServerSpanFactory(provider.sampler, puts[0] if puts else None, value_length_limit, provider)
 
 
 def _log_exporter(transport: Transport, identity: ProcessIdentity, resource: Resource) -> Any:
@@ -332,20 +333,48 @@ def _set_global_meter_provider(provider: MeterProvider) -> None:
     metrics.set_meter_provider(provider)
 
 
+DISABLED_INSTRUMENTATIONS = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+
+
+def disabled_instrumentations() -> frozenset[str]:
+    """Libraries named in ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` (the standard variable, as
+    ``opentelemetry-instrument`` reads it): ``fastapi``, ``httpx``, ``requests``."""
+    return frozenset(name.lower() for name in _env.read(DISABLED_INSTRUMENTATIONS, _env.parse_list) or ())
+
+
+_HTTP_CLIENTS = (
+    ("httpx", "opentelemetry.instrumentation.httpx", "HTTPXClientInstrumentor"),
+    ("requests", "opentelemetry.instrumentation.requests", "RequestsInstrumentor"),
+)
+
+
 def _instrument_http_clients(
     tracer_provider: TracerProvider | None, meter_provider: MeterProvider | None
 ) -> None:
-    """Outgoing httpx and requests calls get client spans and carry ``traceparent``."""
-    for module, cls in (
-        ("opentelemetry.instrumentation.httpx", "HTTPXClientInstrumentor"),
-        ("opentelemetry.instrumentation.requests", "RequestsInstrumentor"),
-    ):
-        try:
-            instrumentor = getattr(__import__(module, fromlist=[cls]), cls)()
-        except Exception:  # the client library or its instrumentation is not installed
+    """Outgoing httpx and requests calls get client spans and carry ``traceparent``; each library is
+    instrumented when the program imports it (now, if it already has)."""
+    disabled = disabled_instrumentations()
+    for library, module, cls in _HTTP_CLIENTS:
+        if library in disabled:
             continue
-        if not instrumentor.is_instrumented_by_opentelemetry:
-            try:
-                instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-            except Exception as exc:  # a missing client library shows up here
-                _logger.debug("otel-ops: not instrumenting %s: %s", module, exc)
+        when_imported(
+            library, functools.partial(_instrument_client, module, cls, tracer_provider, meter_provider)
+        )
+
+
+def _instrument_client(
+    module: str,
+    cls: str,
+    tracer_provider: TracerProvider | None,
+    meter_provider: MeterProvider | None,
+    _library: ModuleType,
+) -> None:
+    try:
+        instrumentor = getattr(importlib.import_module(module), cls)()
+    except Exception:  # the instrumentation is not installed
+        return
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        try:
+            instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        except Exception as exc:  # a version the instrumentation does not support shows up here
+            _logger.debug("otel-ops: not instrumenting %s: %s", module, exc)

@@ -7,6 +7,7 @@ import os
 
 import httpx
 from fastapi import FastAPI, HTTPException
+from opentelemetry import baggage, trace
 
 import otel_ops
 
@@ -29,6 +30,12 @@ def item(item_id: int) -> dict[str, int]:
 def secret() -> dict[str, str]:
     log.warning("calling the provider with api key sk-live-ABCDEFGHIJKLMNOPQRSTUV1234 for user 7")
     return {"ok": "yes"}
+
+
+@app.get("/context")
+def context() -> dict[str, object]:
+    span_context = trace.get_current_span().get_span_context()
+    return {"trace_id": format(span_context.trace_id, "032x"), "baggage": dict(baggage.get_all())}
 
 
 @app.get("/missing")
