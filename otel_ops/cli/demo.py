@@ -90,6 +90,33 @@ def _wait_for_telemetry(client: PrometheusClient, run_id: str, requests: int) ->
             time.sleep(1.0)
 
 
+def _explain_an_error(report: demo_report.DemoReport, stack: NativeStack) -> None:
+    """Explain the run's top error from the stores, as `otel-ops explain --fingerprint` does."""
+    from otel_ops.demo.explained import explain_top_error
+    from otel_ops.explain import StoreUrls, render
+
+    urls = StoreUrls.local(
+        prometheus=stack.prometheus_url,
+        alertmanager=stack.ports.url("alertmanager"),
+        jaeger=stack.jaeger_url,
+        victorialogs=stack.victorialogs_url,
+    )
+    with _console.status("explaining the most frequent error from the trace and log stores…"):
+        explanation = explain_top_error(report, urls)
+    if explanation is None:
+        _console.print("\nNo error to explain in this run.")
+        return
+    _console.print(
+        f"\n[bold]An error of this run, explained[/] (otel-ops explain --fingerprint {explanation.query})"
+    )
+    render(explanation, _console)
+    if explanation.trace is None or not explanation.logs:
+        raise StackError(
+            "the error's trace or its log lines did not arrive in Jaeger and VictoriaLogs: "
+            f"look at the logs in {stack.state / 'logs'}"
+        )
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -163,7 +190,7 @@ def demo(
             "    responses: "
             + ", ".join(f"{code or 'connection error'}: {n}" for code, n in sorted(stats.by_status.items()))
         )
-        _console.print(f"[bold]4/4[/] Querying Prometheus (run id {run_id})")
+        _console.print(f"[bold]4/4[/] Querying Prometheus, Jaeger and VictoriaLogs (run id {run_id})")
         answered = stats.total - stats.by_status.get(0, 0)
         report = _wait_for_telemetry(PrometheusClient(stack.prometheus_url), run_id, answered)
         demo_report.render(report, _console)
@@ -174,10 +201,14 @@ def demo(
                 + ", ".join(demo_report.TITLES[name] for name in report.missing)
                 + f". Look at the logs in {state / 'logs'}."
             )
+        _explain_an_error(report, stack)
         _console.print(
             f"\nPrometheus: {stack.prometheus_url}/graph  (try "
             f"[cyan]sum by (http_route) (rate({report.metric_names['http']}[1m]))[/])\n"
-            f"Logs: {state / 'logs'}"
+            f"Logs in VictoriaLogs: {stack.victorialogs_url}/select/vmui/\n"
+            f"Traces in Jaeger (query API; its web UI is not part of the build): "
+            f"{stack.jaeger_url}/api/v3/traces/<trace id>\n"
+            f"Component logs: {state / 'logs'}"
         )
         if keep:
             _console.print("Stack running; press Ctrl-C to stop it.")

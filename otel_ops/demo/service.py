@@ -121,4 +121,6 @@ def serve(host: str = "127.0.0.1", port: int = 8008, seed: int | None = None) ->
     """Serve the demo app with uvicorn until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(seed), host=host, port=port, log_level="warning")
+    # log_config=None: uvicorn keeps the logging otel-ops set up (its own configuration would replace the
+    # handlers that send the server's error log, with trace ids, to the log store).
+    uvicorn.run(create_app(seed), host=host, port=port, log_level="warning", log_config=None)

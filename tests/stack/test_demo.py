@@ -40,7 +40,7 @@ def _demo(
         *("--victorialogs-port", str(victorialogs)),
         *args,
     ]
-    env = {**os.environ, "OTEL_OPS_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200"}
+    env = {**os.environ, "OTEL_OPS_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "250"}
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp_path)
 
 
@@ -83,6 +83,17 @@ def test_demo_reports_http_and_span_metrics(tmp_path: Path) -> None:
     assert re.search(r"│ (POST /v1/|chat |invoke_agent )[^│]*│\s*[\d.]+\s*│\s*[0-9a-f]{32}\s*│", output), (
         output
     )
+
+    # The run ends with one of its errors explained from the real stores: the failing server span from
+    # Jaeger, its error log line from VictoriaLogs, and where to open both.
+    explained = output[output.index("An error of this run, explained") :]
+    fingerprint = re.search(r"--fingerprint ([0-9a-f]{16})", explained)
+    assert fingerprint, explained
+    trace = re.search(r"Trace ([0-9a-f]{32})\s+\(Jaeger\)", explained)
+    assert trace, explained
+    assert re.search(r"POST /v1/(complete|agent/run)\s+server.*ERROR\s+HTTP 500", explained), explained
+    assert "Exception in ASGI application" in explained
+    assert f"/api/v3/traces/{trace[1]}" in explained and "/select/vmui/" in explained
 
     # Everything was stopped: the ports are free again and the logs were kept.
     assert not any(port_in_use(port) for port in ports), ports
