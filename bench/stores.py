@@ -162,20 +162,26 @@ def _probe_requests(trace_id: bytes) -> tuple[bytes, bytes]:
     return spans.SerializeToString(), logs.SerializeToString()
 
 
+def send_probe(stack: native.NativeStack) -> str:
+    """POST one span and one log line of a new trace to the Collector (answered 200); the trace id."""
+    raw = random.randbytes(16)
+    spans, logs = _probe_requests(raw)
+    for path, body in (("/v1/traces", spans), ("/v1/logs", logs)):
+        request = urllib.request.Request(
+            stack.otlp_http_endpoint + path, data=body, headers={"Content-Type": "application/x-protobuf"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+    return raw.hex()
+
+
 def freshness_via_collector(stack: native.NativeStack, probes: int) -> Freshness:
     result = Freshness([], [])
     for _ in range(probes):
-        raw = random.randbytes(16)
-        spans, logs = _probe_requests(raw)
-        for path, body in (("/v1/traces", spans), ("/v1/logs", logs)):
-            request = urllib.request.Request(
-                stack.otlp_http_endpoint + path, data=body, headers={"Content-Type": "application/x-protobuf"}
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:
-                response.read()
+        trace_id = send_probe(stack)
         started = time.monotonic()
-        result.trace.append(_wait(lambda t: trace_found(stack, t), raw.hex(), started))
-        result.logs.append(_wait(lambda t: logs_found(stack, t), raw.hex(), started))
+        result.trace.append(_wait(lambda t: trace_found(stack, t), trace_id, started))
+        result.logs.append(_wait(lambda t: logs_found(stack, t), trace_id, started))
     return result
 
 
@@ -254,17 +260,7 @@ def _drained(stack: native.NativeStack, timeout: float = 600.0) -> None:
 
 def _seeded_traces(stack: native.NativeStack, count: int) -> list[str]:
     """``count`` traces (span + log line) sent through the Collector and queryable; their ids."""
-    ids = []
-    for _ in range(count):
-        raw = random.randbytes(16)
-        spans, logs = _probe_requests(raw)
-        for path, body in (("/v1/traces", spans), ("/v1/logs", logs)):
-            request = urllib.request.Request(
-                stack.otlp_http_endpoint + path, data=body, headers={"Content-Type": "application/x-protobuf"}
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:
-                response.read()
-        ids.append(raw.hex())
+    ids = [send_probe(stack) for _ in range(count)]
     for trace_id in ids:
         if (
             _wait(lambda t: trace_found(stack, t) and logs_found(stack, t), trace_id, time.monotonic())
