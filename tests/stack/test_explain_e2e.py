@@ -98,12 +98,22 @@ def explain(stack: Stack, *args: str) -> tuple[int, dict[str, Any]]:
         return result.returncode, {"stdout": result.stdout, "stderr": result.stderr}
 
 
-def explained(stack: Stack, what: str, *args: str, timeout: float) -> dict[str, Any]:
-    """Poll ``otel-ops explain ARGS --json`` until it is complete (exit 0)."""
+def explained(
+    stack: Stack,
+    what: str,
+    *args: str,
+    timeout: float,
+    until: Callable[[dict[str, Any]], bool] = lambda out: True,
+) -> dict[str, Any]:
+    """Poll ``otel-ops explain ARGS --json`` until it is complete (exit 0) and ``until`` holds.
+
+    A trace is queryable about a second before its log lines are (they travel separately), so a test
+    that expects log lines waits for them too.
+    """
 
     def complete() -> dict[str, Any] | None:
         code, out = explain(stack, *args)
-        return out if code == 0 else None
+        return out if code == 0 and until(out) else None
 
     return dict(wait_for(what, complete, timeout=timeout, interval=1.0))
 
@@ -131,7 +141,13 @@ def test_an_alert_is_explained_and_its_trace_survives_a_restart(
         stop.set()
         sender.join(timeout=10)
 
-    out = explained(stack, f"`otel-ops explain {ALERT}` to be complete", ALERT, timeout=60)
+    out = explained(
+        stack,
+        f"`otel-ops explain {ALERT}` to be complete with the trace's error log line",
+        ALERT,
+        timeout=60,
+        until=lambda out: "Exception in ASGI application" in [r["message"] for r in out["logs"]],
+    )
     assert out["alert"]["name"] == ALERT and out["alert"]["labels"]["service_name"] == service_name
     assert "service:slo_burn_rate:rate5m > 14.4" in out["alert"]["expression"]  # the rule, from Prometheus
     assert out["failing_routes"][0]["route"] == ROUTE
@@ -182,7 +198,14 @@ def test_a_clients_traceparent_finds_its_trace_and_logs(
         f"{url}/checkout/7", headers={"traceparent": f"00-{trace_id}-{parent_span_id}-01"}, timeout=10
     )
     assert response.status_code == 200
-    out = explained(stack, f"trace {trace_id} with its logs", "--trace", trace_id, timeout=10)
+    out = explained(
+        stack,
+        f"trace {trace_id} with its logs",
+        "--trace",
+        trace_id,
+        timeout=10,
+        until=lambda out: len(out["logs"]) >= 2,
+    )
     trace = out["trace"]
     assert trace["trace_id"] == trace_id and trace["services"] == [service_name]
     root = trace["spans"][0]
