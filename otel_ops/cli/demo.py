@@ -188,7 +188,7 @@ def demo(
         stack.supervisor.check_alive()
         _console.print(
             "    responses: "
-            + ", ".join(f"{code or 'connection error'}: {n}" for code, n in sorted(stats.by_status.items()))
+            + ", ".join(f"{code or 'not answered'}: {n}" for code, n in sorted(stats.by_status.items()))
         )
         _console.print(f"[bold]4/4[/] Querying Prometheus, Jaeger and VictoriaLogs (run id {run_id})")
         answered = stats.total - stats.by_status.get(0, 0)

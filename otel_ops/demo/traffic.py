@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
+# A request that met a connection the service had closed is sent again, up to this many times in all.
+_ATTEMPTS = 3
+
 PROMPTS = (
     "def parse_config(path):",
     "class LRUCache:",
@@ -48,16 +51,15 @@ def _one_request(client: httpx.Client, rng: random.Random) -> int:
         body = {"task": "fix the failing test", "max_steps": rng.randint(2, 4)}
         path = "/v1/agent/run"
     # After an unhandled exception uvicorn closes the keep-alive connection; a request already on its way
-    # over it is never read ("server disconnected without sending a response"). The pool has dropped that
-    # connection by then, so one retry goes out on a new one.
-    for attempt in range(2):
+    # over it is never answered (the client sees the connection closed or reset). The pool drops that
+    # connection, so the request goes out again on a new one.
+    for _ in range(_ATTEMPTS):
         try:
             return client.post(path, json=body).status_code
-        except httpx.RemoteProtocolError:
-            if attempt:
-                return 0
-        except httpx.HTTPError:
+        except httpx.TimeoutException:
             return 0
+        except httpx.TransportError:
+            continue
     return 0
 
 
