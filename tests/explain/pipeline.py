@@ -9,7 +9,6 @@ is slow. :func:`running_pipeline` returns once all of it has arrived in the thre
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ import httpx
 from otel_ops.stack.processes import ManagedProcess
 from tests.collector.processes import Prometheus, start_prometheus
 from tests.support.ports import free_port
+from tests.support.services import uvicorn_app
 from tests.support.stores import Stores, running_stores
 
 APP_DIR = Path(__file__).parent
@@ -104,26 +104,9 @@ class Pipeline:
 
 
 def _service(state: Path, port: int, service_name: str, otlp_endpoint: str) -> ManagedProcess:
-    return ManagedProcess(
-        name="checkout service",
-        command=[
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(APP_DIR),
-            "checkout_app:app",
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-        ],
-        log=state / "checkout-service.log",
-        ready_url=f"http://127.0.0.1:{port}/health",
-        env={
-            "OTEL_SERVICE_NAME": service_name,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint,
-            "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-            "OTEL_BSP_SCHEDULE_DELAY": "200",
-            "OTEL_BLRP_SCHEDULE_DELAY": "200",
-        },
+    log = state / "checkout-service.log"
+    return uvicorn_app(
+        "checkout_app:app", APP_DIR, port, service_name, otlp_endpoint, log, export_delay_ms=200
     )
 
 

@@ -10,7 +10,6 @@ within a test: the slower burn-rate alerts hold for 15m and 1h. Prometheus evalu
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import uuid
@@ -23,6 +22,7 @@ import pytest
 
 from otel_ops.stack.processes import ManagedProcess
 from tests.stack.conftest import Stack, free_ports, get_json, needs_stack, wait_for
+from tests.support.services import uvicorn_app
 
 pytestmark = [pytest.mark.slow, *needs_stack]
 
@@ -30,26 +30,13 @@ ALERT = "SLOErrorBudgetBurnFast"
 
 
 def _error_service(stack: Stack, port: int, service_name: str) -> ManagedProcess:
-    return ManagedProcess(
-        name="error service",
-        command=[
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(Path(__file__).parent),
-            "error_app:app",
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-        ],
-        log=stack.state / "logs" / "error-service.log",
-        ready_url=f"http://127.0.0.1:{port}/health",
-        env={
-            "OTEL_SERVICE_NAME": service_name,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": stack.otlp_http,
-            "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-            "OTEL_BSP_SCHEDULE_DELAY": "500",
-            "OTEL_BLRP_SCHEDULE_DELAY": "500",
-        },
+    return uvicorn_app(
+        "error_app:app",
+        Path(__file__).parent,
+        port,
+        service_name,
+        stack.otlp_http,
+        stack.state / "logs" / "error-service.log",
     )
 
 

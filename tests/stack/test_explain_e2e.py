@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 import threading
 import time
 import uuid
@@ -25,6 +24,7 @@ import pytest
 
 from otel_ops.stack.processes import ManagedProcess
 from tests.stack.conftest import Stack, cli, free_ports, get_json, needs_stack, up_args, wait_for
+from tests.support.services import uvicorn_app
 
 pytestmark = [pytest.mark.slow, *needs_stack]
 
@@ -35,27 +35,8 @@ APP_DIR = Path(__file__).parents[1] / "explain"
 
 def _checkout_service(stack: Stack, service_name: str) -> tuple[ManagedProcess, str]:
     (port,) = free_ports(1)
-    service = ManagedProcess(
-        name="checkout service",
-        command=[
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(APP_DIR),
-            "checkout_app:app",
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-        ],
-        log=stack.state / "logs" / "checkout-service.log",
-        ready_url=f"http://127.0.0.1:{port}/health",
-        env={
-            "OTEL_SERVICE_NAME": service_name,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": stack.otlp_http,
-            "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-            "OTEL_BSP_SCHEDULE_DELAY": "500",
-            "OTEL_BLRP_SCHEDULE_DELAY": "500",
-        },
-    )
+    log = stack.state / "logs" / "checkout-service.log"
+    service = uvicorn_app("checkout_app:app", APP_DIR, port, service_name, stack.otlp_http, log)
     return service, f"http://127.0.0.1:{port}"
 
 
