@@ -17,6 +17,7 @@ from otel_ops.stack.processes import port_in_use
 from tests.packaging.conftest import REPO, require
 from tests.stack.conftest import ALERTMANAGER, PORT_OPTIONS, PROMETHEUS, free_ports, get_json, up_args
 from tests.support.environments import Environment
+from tests.support.tables import table_row
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -88,14 +89,6 @@ def _shipped_rule_groups() -> set[str]:
     return names
 
 
-def _row(output: str, component: str) -> list[str]:
-    for line in output.splitlines():
-        cells = [cell.strip() for cell in line.split("│")[1:-1]]
-        if cells and cells[0] == component:
-            return cells
-    raise AssertionError(f"no row for {component} in:\n{output}")
-
-
 def test_collector_path_finds_the_cached_build(
     ops: Environment, empty_dir: Path, stack_programs: None
 ) -> None:
@@ -115,7 +108,7 @@ def test_up_status_down_from_an_empty_directory(
     status = stack.otel_ops("status")
     assert status.returncode == 0, status.stdout + status.stderr
     for component in ("alertmanager", "prometheus", "collector", "sidecar"):
-        _, state, _, _, ready, _ = _row(status.stdout, component)
+        _, state, _, _, ready, _ = table_row(status.stdout, component)
         assert (state, ready) == ("running", "yes"), status.stdout
     assert (empty_dir / ".otel-ops" / "run").is_dir()
 

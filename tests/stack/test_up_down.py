@@ -29,14 +29,7 @@ from tests.stack.conftest import (
     up_args,
     wait_for,
 )
-
-
-def _row(output: str, component: str) -> list[str]:
-    for line in output.splitlines():
-        cells = [cell.strip() for cell in line.split("│")[1:-1]]
-        if cells and cells[0] == component:
-            return cells
-    raise AssertionError(f"no row for {component} in:\n{output}")
+from tests.support.tables import table_row
 
 
 @pytest.mark.slow
@@ -56,11 +49,11 @@ def test_up_status_down(stack_factory: Callable[..., Stack]) -> None:
         ("jaeger", ports["--jaeger-port"]),
         ("victorialogs", ports["--victorialogs-port"]),
     ):
-        _, state, pid, shown_port, ready, log = _row(result.stdout, name)
+        _, state, pid, shown_port, ready, log = table_row(result.stdout, name)
         assert (state, shown_port, ready) == ("running", str(port), "yes"), result.stdout
         assert (stack.state / "run" / f"{name}.pid").read_text().strip() == pid
         assert log == str(stack.state / "logs" / f"{name}.log") and Path(log).stat().st_size > 0
-    assert _row(result.stdout, "sidecar")[1] == "stopped"
+    assert table_row(result.stdout, "sidecar")[1] == "stopped"
 
     # Prometheus runs the shared rules and sends alerts to this Alertmanager; it scrapes this Collector.
     rules = get_json(f"{stack.prometheus}/api/v1/rules")["data"]["groups"]
@@ -91,7 +84,7 @@ def test_up_status_down(stack_factory: Callable[..., Stack]) -> None:
     assert not list((stack.state / "run").iterdir())
     after = cli(stack.state, "status")
     assert after.returncode == 3, after.stdout
-    assert _row(after.stdout, "prometheus")[1] == "stopped"
+    assert table_row(after.stdout, "prometheus")[1] == "stopped"
 
 
 def _dead_pid() -> int:
@@ -109,8 +102,8 @@ def test_stale_pid_files_are_reported_and_removed(tmp_path: Path) -> None:
 
     status = cli(state, "status")
     assert status.returncode == 1, status.stdout
-    assert _row(status.stdout, "prometheus")[1] == "stale"
-    assert _row(status.stdout, "collector")[1] == "stale"
+    assert table_row(status.stdout, "prometheus")[1] == "stale"
+    assert table_row(status.stdout, "collector")[1] == "stale"
 
     down = cli(state, "down")
     assert down.returncode == 0, down.stdout + down.stderr
