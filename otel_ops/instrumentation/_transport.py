@@ -6,6 +6,11 @@ export queue's job, so a dead collector costs a refused connection, not a retry 
 
 from __future__ import annotations
 
+# socket.getaddrinfo encodes host names with the idna codec, whose module is imported on first use. Loading
+# it here, on the configuring thread, means a fork (gunicorn --preload) that lands while an export thread
+# makes its first connection cannot leave the child with the codec cached as unknown, which would fail
+# every export of that worker with "LookupError: unknown encoding: idna".
+import encodings.idna  # noqa: F401
 import gzip
 import logging
 import os

@@ -48,6 +48,19 @@ def test_fork_child_reports_its_own_pid_and_not_the_parents_counts(sink):
     assert len(instance_ids) == 2
 
 
+def test_codecs_the_export_needs_are_loaded_before_a_fork_can_interrupt_their_import(sink):
+    # A fork during the export thread's first connection used to leave the child with the idna codec
+    # cached as unknown: every export of that gunicorn worker then failed with "unknown encoding: idna".
+    script = """
+    import sys, otel_ops
+    otel_ops.configure()
+    print("encodings.idna" in sys.modules)
+    otel_ops.shutdown()
+    """
+    result = run_python(script, service_env(sink, OTEL_OPS_PROCESS_METRICS="false"))
+    assert result.stdout.split() == ["True"]
+
+
 def test_gunicorn_preload_workers_export_with_their_own_pid(sink, servers):
     port = free_port()
     server = Server(
@@ -72,7 +85,7 @@ def test_gunicorn_preload_workers_export_with_their_own_pid(sink, servers):
             client.get(f"{server.url}/items/{i}", headers={"connection": "close"})
     server.stop()
     spans = [s for s in sink.spans() if s["kind"] == 2]
-    assert len(spans) == 40
+    assert len(spans) == 40, server.output()
     pids = {s["resource"]["process.pid"] for s in spans}
     assert server.process.pid not in pids, "spans carry the master's pid"
     assert 1 <= len(pids) <= 2
