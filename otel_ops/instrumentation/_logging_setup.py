@@ -4,7 +4,9 @@
   otel-ops' formatter instead of a second handler, so every line is printed once, with correlation ids.
 * The OTLP handler goes on the root logger and on non-propagating loggers (uvicorn's error log), except
   access logs: the server span already records each request.
-* An app that never configured logging gets its INFO lines captured; an app's own level is kept.
+* An app that never configured logging gets its INFO lines captured; an app's own level is kept. HTTP
+  clients that log every request at INFO (httpx, httpx2) stay at WARNING then, as they were, unless the app
+  set their level: one more log record per outgoing call (an httpx call is already a client span).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from otel_ops.instrumentation._logs import JsonFormatter, OtlpLogHandler, TextFo
 from otel_ops.instrumentation._scrub import Scrubber
 
 _ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access", "hypercorn.access")
+_PER_REQUEST_LOGGERS = ("httpx", "httpx2")
 _restore: list[tuple[logging.Handler, logging.Formatter | None]] = []
 _installed_with: tuple[Any, ...] | None = None
 
@@ -52,6 +55,11 @@ def install(
     explicit_level = _env.raw("OTEL_OPS_LOG_LEVEL") is not None
     if explicit_level or (root.level == logging.WARNING and not root.handlers):
         root.setLevel(level)
+        if not explicit_level:
+            for name in _PER_REQUEST_LOGGERS:
+                library = logging.getLogger(name)
+                if library.level == logging.NOTSET:
+                    library.setLevel(max(level, logging.WARNING))
     added: list[logging.Handler] = []
 
     if options.console in ("json", "text"):
