@@ -77,6 +77,21 @@ def retention_hours(retention: str) -> int:
     return int(match.group(1)) * _HOURS[match.group(2)]
 
 
+def go_memory_limit(limit_variable: str, default_mib: int = 1024) -> dict[str, str]:
+    """``GOMEMLIMIT`` at 80% of a Go component's ``memory_limiter`` hard limit (unless the user set one), so
+    the Go runtime collects garbage before the limiter starts refusing data."""
+    if os.environ.get("GOMEMLIMIT"):
+        return {}
+    configured = os.environ.get(limit_variable, "").strip()
+    try:
+        limit_mib = int(configured) if configured else default_mib
+    except ValueError:
+        raise StackError(
+            f"{limit_variable}={configured!r} is not a whole number of MiB; set it to e.g. 1024 or unset it"
+        ) from None
+    return {"GOMEMLIMIT": f"{limit_mib * 4 // 5}MiB"}
+
+
 def collector_process(
     binary: Path,
     ports: StackPorts,
@@ -98,6 +113,7 @@ def collector_process(
         "OTEL_OPS_METRICS_FLUSH_INTERVAL": metrics_flush_interval,
         "OTEL_OPS_JAEGER_OTLP_ENDPOINT": f"{ports.host}:{ports.jaeger_otlp}",
         "OTEL_OPS_VICTORIALOGS_URL": ports.url("victorialogs"),
+        **go_memory_limit("OTEL_OPS_MEMORY_LIMIT_MIB"),
     }
     try:
         configs = collector_build.fragments(backends(stores))
@@ -151,6 +167,7 @@ def jaeger_process(binary: Path, ports: StackPorts, state: Path, retention: str)
         "OTEL_OPS_JAEGER_HEALTH_PORT": str(ports.jaeger_health),
         "OTEL_OPS_JAEGER_STORAGE_DIR": str(directory),
         "OTEL_OPS_JAEGER_RETENTION": f"{retention_hours(retention)}h",
+        **go_memory_limit("OTEL_OPS_JAEGER_MEMORY_LIMIT_MIB"),
     }
     return ManagedProcess(
         name="jaeger",

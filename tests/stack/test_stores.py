@@ -88,6 +88,47 @@ def test_what_arrives_while_a_store_is_down_is_delivered_when_it_is_back(tmp_pat
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)
+def test_spans_jaeger_refuses_over_its_memory_limit_are_delivered_once_it_has_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A limit far below Jaeger's working heap: its memory limiter refuses every write.
+    monkeypatch.setenv("OTEL_OPS_JAEGER_MEMORY_LIMIT_MIB", "4")
+    monkeypatch.setenv("OTEL_OPS_JAEGER_MEMORY_SPIKE_LIMIT_MIB", "2")
+    with running_stores(tmp_path / "state") as stores:
+        trace_id = _trace_id()
+        send_span_and_log(stores.otlp_http, trace_id, "POST /v1/embed", "embedding served")
+        collector_log = tmp_path / "state" / "logs" / "collector.log"
+        wait_for(
+            "the Collector to be refused by Jaeger's memory limiter",
+            lambda: any(
+                "otlp_grpc/jaeger" in line and "data refused due to high memory usage" in line
+                for line in collector_log.read_text().splitlines()
+            ),
+            timeout=60,
+        )
+        assert jaeger_span_names(stores.jaeger_url, trace_id) == []
+        stores.stop("jaeger")
+        monkeypatch.delenv("OTEL_OPS_JAEGER_MEMORY_LIMIT_MIB")
+        monkeypatch.delenv("OTEL_OPS_JAEGER_MEMORY_SPIKE_LIMIT_MIB")
+        stores.start("jaeger")
+        wait_for("the refused span in Jaeger", _found(stores.jaeger_url, trace_id, "POST /v1/embed"), 60)
+
+
+def test_go_components_get_gomemlimit_below_their_memory_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    monkeypatch.setenv("OTEL_OPS_JAEGER_MEMORY_LIMIT_MIB", "2000")
+    assert components.go_memory_limit("OTEL_OPS_JAEGER_MEMORY_LIMIT_MIB") == {"GOMEMLIMIT": "1600MiB"}
+    monkeypatch.delenv("OTEL_OPS_MEMORY_LIMIT_MIB", raising=False)
+    assert components.go_memory_limit("OTEL_OPS_MEMORY_LIMIT_MIB") == {"GOMEMLIMIT": "819MiB"}
+    monkeypatch.setenv("OTEL_OPS_JAEGER_MEMORY_LIMIT_MIB", "1GiB")
+    with pytest.raises(StackError, match="OTEL_OPS_JAEGER_MEMORY_LIMIT_MIB='1GiB' is not a whole number"):
+        components.go_memory_limit("OTEL_OPS_JAEGER_MEMORY_LIMIT_MIB")
+    monkeypatch.setenv("GOMEMLIMIT", "3GiB")  # the user's own setting wins
+    assert components.go_memory_limit("OTEL_OPS_JAEGER_MEMORY_LIMIT_MIB") == {}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
 def test_secrets_are_masked_before_they_reach_the_log_store(tmp_path: Path) -> None:
     with running_stores(tmp_path / "state") as stores:
         trace_id = _trace_id()
