@@ -1,8 +1,12 @@
 """``otel-ops alerts``: list, acknowledge and resolve alerts in Alertmanager.
 
-Acknowledging creates a silence for exactly the alert's labels; resolving marks the alert resolved and
-expires its acknowledgement silences.  Both are written to the sidecar's audit log in the data dir
+Acknowledging creates a silence for exactly the alert's labels (an acknowledged alert keeps its one
+silence, extended when the new expiry is later); resolving marks the alert resolved and expires its
+acknowledgement silences.  Both are written to the sidecar's audit log in the data dir
 (``OTEL_OPS_DATA_DIR``), like the same actions through the sidecar's API.
+
+Exit codes: 0 done; 1 no such alert, or Alertmanager unreachable or refusing; 2 bad arguments (an expiry
+out of range or unparsable, an empty comment, an ambiguous fingerprint prefix, bad settings).
 """
 
 from __future__ import annotations
@@ -58,7 +62,10 @@ def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any]
 
     try:
         return asyncio.run(go())
-    except (AlertRequestError, AlertmanagerError) as exc:
+    except AlertRequestError as exc:
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=1 if exc.status == 404 else 2) from None
+    except AlertmanagerError as exc:
         errors.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(code=1) from None
 
@@ -127,13 +134,19 @@ def acknowledge(
     fingerprint: FingerprintArgument,
     comment: Annotated[str, typer.Option("--comment", "-c", help="Why it is acknowledged (required).")],
     expires: Annotated[
-        str, typer.Option("--expires", "-e", help="Duration ('30m', '2h', '1d') or ISO-8601 time.")
+        str,
+        typer.Option(
+            "--expires",
+            "-e",
+            help="How long, 1 minute to 90 days: a duration ('30m', '2h', '7d') or an ISO-8601 time.",
+        ),
     ] = "2h",
     author: AuthorOption = None,
     alertmanager: AlertmanagerOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Acknowledge an alert: silence exactly its labels until EXPIRES."""
+    """Acknowledge an alert: silence exactly its labels until EXPIRES. An acknowledged alert keeps its
+    silence (extended when EXPIRES is later; never shortened: resolve the alert to end it)."""
     result = _run(
         alertmanager,
         data_dir,
@@ -141,8 +154,14 @@ def acknowledge(
             fingerprint, author=_author(author), comment=comment, expires=expires
         ),
     )
+    what = {
+        "created": "acknowledged",
+        "extended": "extended the acknowledgement of",
+        "existing": f"already acknowledged by {result['acknowledgedBy']}:",
+    }[result["outcome"]]
     Console().print(
-        f"acknowledged {result['fingerprint']}: silence {result['silenceId']} until {result['expiresAt']}"
+        f"{what} {result['fingerprint']}: silence {result['silenceId']} until {result['expiresAt']}",
+        highlight=False,
     )
 
 

@@ -12,17 +12,18 @@ from typing import Annotated, Any
 import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from otel_ops._version import __version__
-from otel_ops.sidecar.alerts import AlertmanagerClient, AlertmanagerError, AlertRequestError, AlertService
+from otel_ops.sidecar.alerts import AlertmanagerClient, AlertService
 from otel_ops.sidecar.alerts.routes import router as alerts_router
+from otel_ops.sidecar.api_errors import error_responses, install_error_handlers
 from otel_ops.sidecar.audit import AuditLog
 from otel_ops.sidecar.auth import check_bearer, require_token
 from otel_ops.sidecar.backup import BACKUP_METRICS, BackupSettings, add_backup_jobs
 from otel_ops.sidecar.backup.api import router as backup_router
+from otel_ops.sidecar.body_limit import BodySizeLimit
 from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.health import Check, HealthService, build_checks
 from otel_ops.sidecar.health.routes import open_router as health_open_router
@@ -48,7 +49,17 @@ class SidecarContext:
 events_router = APIRouter(tags=["events"], dependencies=[Depends(require_token)])
 
 
-@events_router.get("/events")
+@events_router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "An endless stream of Server-Sent Events",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **error_responses(401, 422, inline=True),
+    },
+)
 async def events(
     request: Request,
     types: Annotated[str | None, Query(description="Comma-separated: health, alert, anomaly")] = None,
@@ -62,34 +73,20 @@ async def events(
 metrics_router = APIRouter(tags=["metrics"])
 
 
-@metrics_router.get("/metrics")
+@metrics_router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"description": "Prometheus text exposition format"},
+        **error_responses(401, inline=True),
+    },
+)
 async def metrics(request: Request) -> Response:
     context: SidecarContext = request.app.state.sidecar
     if context.settings.metrics_require_auth:
         check_bearer(context.settings.token, request.headers.get("authorization"))
     body = generate_latest(context.metrics.registry) + generate_latest(BACKUP_METRICS.registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-
-def _validation_message(error: dict[str, Any]) -> str:
-    location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-    return f"{location}: {error.get('msg')}" if location else str(error.get("msg"))
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AlertRequestError)
-    async def _bad_alert_request(_: Request, exc: AlertRequestError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
-
-    @app.exception_handler(AlertmanagerError)
-    async def _alertmanager(_: Request, exc: AlertmanagerError) -> JSONResponse:
-        status = 400 if exc.status is not None and 400 <= exc.status < 500 else 502
-        return JSONResponse({"detail": str(exc)}, status_code=status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        messages = [_validation_message(e) for e in exc.errors()]
-        return JSONResponse({"detail": "; ".join(messages), "errors": messages}, status_code=422)
 
 
 @contextlib.contextmanager
@@ -156,11 +153,12 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
                 await asyncio.gather(*context.tasks, return_exceptions=True)
 
     app = FastAPI(title="otel-ops sidecar", version=__version__, lifespan=lifespan)
-    _install_error_handlers(app)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)
     app.include_router(health_open_router)
     app.include_router(metrics_router)
     app.include_router(health_router)
     app.include_router(alerts_router)
     app.include_router(events_router)
-    app.include_router(backup_router, dependencies=[Depends(require_token)])
+    app.include_router(backup_router, dependencies=[Depends(require_token)], responses=error_responses(401))
     return app

@@ -68,6 +68,14 @@ class SidecarSettings(BaseSettings):
 
     anomaly_jobs_file: Path | None = Field(None, description="YAML or JSON file of anomaly jobs.")
 
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        le=1_073_741_824,
+        description="Largest request body the API accepts, in bytes (default 1 MiB); a larger one gets 413. "
+        "Alertmanager's notifications are the largest bodies: about 1 KiB per alert.",
+    )
+
     @field_validator("sqlite_paths", "postgres_dsns", "noncritical_checks", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:

@@ -27,3 +27,24 @@ def test_secrets_in_audit_fields_are_redacted_and_the_rest_is_kept(tmp_path: Pat
     assert entry["comment"].startswith("rotated after a leak of ")
     assert entry["alerts"][0]["labels"]["alertname"] == "HighErrorRate"
     assert json.loads(line)["source"].startswith("https://ops:")
+
+
+def test_reading_skips_lines_that_are_not_entries_whatever_they_hold(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.append("acknowledge", "alice", fingerprint="ab")
+    deep: object = "bottom"
+    for _ in range(900):
+        deep = {"deeper": deep}
+    with log.path.open("ab") as handle:
+        for line in (
+            json.dumps({"time": "t", "action": "notification", "actor": "x", "labels": deep}).encode(),
+            b"[" * 100_000 + b"]" * 100_000,  # deeper than the JSON parser's recursion limit
+            b"[1, 2]",
+            b'{"time": "t", "action": null, "actor": "x"}',
+            b"\xff\xfe not text",
+            b'{"time": "t", "act',
+        ):
+            handle.write(line + b"\n")
+    log.append("resolve", "bob", fingerprint="ab")
+    assert [(e["action"], e["actor"]) for e in log.read()] == [("resolve", "bob"), ("acknowledge", "alice")]
+    assert [e["actor"] for e in log.read(1, fingerprint="ab")] == ["bob"]

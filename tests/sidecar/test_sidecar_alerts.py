@@ -71,9 +71,22 @@ def test_list_ack_resolve_round_trip(alertmanager: Alertmanager, sidecar: Sideca
     ("body", "status", "message"),
     [
         ({"author": "alice", "expires": "1h"}, 422, "comment: Field required"),
-        ({"author": "alice", "comment": "  ", "expires": "1h"}, 400, "comment must not be empty"),
-        ({"author": "alice", "comment": "x", "expires": "2020-01-01T00:00:00Z"}, 400, "not in the future"),
-        ({"author": "alice", "comment": "x", "expires": "soon"}, 400, "neither a duration"),
+        ({"author": "alice", "comment": "  ", "expires": "1h"}, 422, "comment must not be empty"),
+        ({"author": "alice", "comment": "x", "expires": "2020-01-01T00:00:00Z"}, 422, "not in the future"),
+        ({"author": "alice", "comment": "x", "expires": "soon"}, 422, "neither a duration"),
+        # An acknowledgement lasts 1 minute to 90 days; beyond that, and far beyond, a 422 says so.
+        *(
+            ({"author": "alice", "comment": "x", "expires": expires}, 422, "between 1 minute and 90 days")
+            for expires in (
+                "9999999d",
+                "9" * 40 + "s",
+                "91d",
+                "2160h1s",
+                "59s",
+                "2999-01-01T00:00:00Z",
+                "9999-12-31T23:59:59-23:59",
+            )
+        ),
     ],
 )
 def test_bad_ack_requests(
@@ -82,8 +95,9 @@ def test_bad_ack_requests(
     fingerprint = alertmanager.post(unique_labels())
     with sidecar.client() as client:
         response = client.post(f"/api/v1/alerts/{fingerprint}/ack", json=body)
-    assert response.status_code == status
+    assert response.status_code == status, response.text
     assert message in response.json()["detail"]
+    assert response.json()["errors"] == [response.json()["detail"]]
     assert not [s for s in alertmanager.silences() if s["createdBy"] == "alice" and s["comment"] == "x"]
 
 
@@ -175,7 +189,13 @@ def test_cli_list_ack_resolve(alertmanager: Alertmanager, tmp_path: Path) -> Non
     past = runner.invoke(
         cli, ["alerts", "ack", fingerprint, "-c", "x", "-e", "2001-01-01T00:00:00", *common, *audit_dir]
     )
-    assert past.exit_code == 1 and "not in the future" in past.output
+    assert past.exit_code == 2 and "not in the future" in past.output
+    for expires in ("9999999d", "100d"):
+        too_long = runner.invoke(cli, ["alerts", "ack", fingerprint, "-c", "x", "-e", expires, *common])
+        assert too_long.exit_code == 2, too_long.output
+        assert isinstance(too_long.exception, SystemExit)  # a clear error, no traceback
+        assert f"expiry '{expires}' is out of range" in too_long.output
+        assert "between 1 minute and 90 days" in too_long.output and "Traceback" not in too_long.output
 
     resolved = runner.invoke(
         cli, ["alerts", "resolve", fingerprint, "--author", "carol", *common, *audit_dir]

@@ -50,6 +50,10 @@ class AlertmanagerClient:
         answer = await self._request("POST", "/silences", json=silence)
         return str(answer["silenceID"])
 
+    async def silences(self, filters: list[str] | None = None) -> list[dict[str, Any]]:
+        """Silences (every state) whose matchers include each ``name="value"`` filter."""
+        return list(await self._request("GET", "/silences", params=[("filter", f) for f in filters or []]))
+
     async def silence(self, silence_id: str) -> dict[str, Any]:
         return dict(await self._request("GET", f"/silence/{silence_id}"))
 

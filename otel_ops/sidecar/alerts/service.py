@@ -1,6 +1,12 @@
 """Alert handling on top of Alertmanager.
 
-* **acknowledge**: a silence matching exactly the alert's labels, with author, comment and expiry.
+* **acknowledge**: a silence matching exactly the alert's labels, with author, comment and expiry (1 minute
+  to 90 days).  An alert has at most one acknowledgement: acknowledging an acknowledged alert returns its
+  silence (``outcome: existing``), or, when the new expiry is at least a minute later, extends it to that
+  expiry with the new author and comment (``outcome: extended``; Alertmanager may give the extended silence
+  a new id and expire the old one).  An acknowledgement is never shortened: resolve the alert to end it.
+  Concurrent acknowledgements of one alert are serialised in the process, and races between processes are
+  settled in Alertmanager (:mod:`otel_ops.sidecar.alerts.silences`).
 * **resolve**: the alert is posted again with ``endsAt`` = now, so Alertmanager marks it resolved at once
   (and sends resolved notifications), and the acknowledgement silences that match exactly its labels are
   expired, so a recurrence notifies again.  If the source (a Prometheus rule) still fires, Prometheus
@@ -11,11 +17,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import weakref
 from typing import Any
 
+from otel_ops.sidecar.alerts import silences
 from otel_ops.sidecar.alerts.client import AlertmanagerClient
-from otel_ops.sidecar.alerts.expiry import parse_expiry
+from otel_ops.sidecar.alerts.expiry import MIN_ACK, parse_expiry
+from otel_ops.sidecar.alerts.webhook import WebhookPayload
 from otel_ops.sidecar.audit import AuditLog
 from otel_ops.sidecar.events import EventBus
 
@@ -26,6 +36,8 @@ class AlertRequestError(ValueError):
     """A bad request: ``status`` is the HTTP status to answer with."""
 
     def __init__(self, message: str, status: int = 400) -> None:
+        """400: the request cannot be carried out as asked (an ambiguous fingerprint); 404: no such alert;
+        422: a field's value is invalid."""
         super().__init__(message)
         self.status = status
 
@@ -51,27 +63,12 @@ def summarize(alert: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _exact_matchers(labels: dict[str, str]) -> list[dict[str, Any]]:
-    return [
-        {"name": name, "value": value, "isRegex": False, "isEqual": True}
-        for name, value in sorted(labels.items())
-    ]
-
-
-def _is_exact_silence(silence: dict[str, Any], labels: dict[str, str]) -> bool:
-    matchers = silence.get("matchers") or []
-    wanted = {(m["name"], m["value"]) for m in _exact_matchers(labels)}
-    got = {
-        (m.get("name"), m.get("value")) for m in matchers if not m.get("isRegex") and m.get("isEqual", True)
-    }
-    return len(matchers) == len(labels) and got == wanted
-
-
 class AlertService:
     def __init__(self, client: AlertmanagerClient, audit: AuditLog, events: EventBus | None = None) -> None:
         self.client = client
         self.audit = audit
         self.events = events
+        self._ack_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _publish(self, data: dict[str, Any]) -> None:
         if self.events is not None:
@@ -118,30 +115,49 @@ class AlertService:
                 raise AlertRequestError(f"fingerprint prefix {fingerprint!r} matches {len(matches)} alerts")
         raise AlertRequestError(f"no active alert with fingerprint {fingerprint!r}", status=404)
 
+    def _ack_lock(self, fingerprint: str) -> asyncio.Lock:
+        """One lock per alert while anyone waits for it (acknowledgements of one alert take turns)."""
+        lock = self._ack_locks.get(fingerprint)
+        if lock is None:
+            lock = self._ack_locks[fingerprint] = asyncio.Lock()
+        return lock
+
     async def acknowledge(
         self, fingerprint: str, *, author: str, comment: str, expires: str, now: dt.datetime | None = None
     ) -> dict[str, Any]:
+        """The alert's acknowledgement, created, extended or as it was (``outcome``)."""
         author, comment = author.strip(), comment.strip()
         if not author:
-            raise AlertRequestError("author must not be empty")
+            raise AlertRequestError("author must not be empty", status=422)
         if not comment:
-            raise AlertRequestError("comment must not be empty: say why the alert is acknowledged")
+            raise AlertRequestError(
+                "comment must not be empty: say why the alert is acknowledged", status=422
+            )
         now = now or dt.datetime.now(dt.UTC)
         try:
             expires_at = parse_expiry(expires, now)
         except ValueError as exc:
-            raise AlertRequestError(str(exc)) from None
+            raise AlertRequestError(str(exc), status=422) from None
         alert = await self.find(fingerprint)
         labels = dict(alert.get("labels") or {})
-        silence_id = await self.client.create_silence(
-            {
-                "matchers": _exact_matchers(labels),
-                "startsAt": now.isoformat(),
-                "endsAt": expires_at.isoformat(),
-                "createdBy": author,
-                "comment": comment,
-            }
-        )
+        async with self._ack_lock(alert["fingerprint"]):
+            current = next(iter(await silences.acknowledgements(self.client, labels)), None)
+            wanted = {"endsAt": expires_at.isoformat(), "createdBy": author, "comment": comment}
+            if current is None:
+                created = await self.client.create_silence(
+                    {"matchers": silences.exact_matchers(labels), "startsAt": now.isoformat(), **wanted}
+                )
+                current = await silences.settle(self.client, labels) or await self.client.silence(created)
+                outcome = "created"
+            elif expires_at - silences.timestamp(current["endsAt"]) >= MIN_ACK:
+                fields = {key: current[key] for key in ("id", "matchers", "startsAt")}
+                replaced = await self.client.create_silence({**fields, **wanted})
+                current = await silences.settle(self.client, labels) or await self.client.silence(replaced)
+                outcome = "extended"
+            else:
+                outcome = "existing"
+        silence_id = str(current["id"])
+        ends_at = silences.timestamp(current["endsAt"]).isoformat()
         record = self.audit.append(
             "acknowledge",
             author,
@@ -150,13 +166,16 @@ class AlertService:
             labels=labels,
             comment=comment,
             silence_id=silence_id,
-            expires_at=expires_at.isoformat(),
+            expires_at=ends_at,
+            outcome=outcome,
         )
         self._publish(record)
         return {
             "fingerprint": alert["fingerprint"],
             "silenceId": silence_id,
-            "expiresAt": expires_at.isoformat(),
+            "expiresAt": ends_at,
+            "outcome": outcome,
+            "acknowledgedBy": current.get("createdBy") or author,
         }
 
     async def resolve(self, fingerprint: str, *, author: str, comment: str = "") -> dict[str, Any]:
@@ -179,7 +198,7 @@ class AlertService:
         expired = []
         for silence_id in (alert.get("status") or {}).get("silencedBy") or []:
             silence = await self.client.silence(silence_id)
-            if _is_exact_silence(silence, labels):
+            if silences.is_exact_silence(silence, labels):
                 await self.client.expire_silence(silence_id)
                 expired.append(silence_id)
         record = self.audit.append(
@@ -195,43 +214,31 @@ class AlertService:
         self._publish(record)
         return {"fingerprint": alert["fingerprint"], "resolvedAt": now, "expiredSilences": expired}
 
-    @staticmethod
-    def notification_alerts(payload: dict[str, Any]) -> list[dict[str, Any]]:
-        """The alerts of an Alertmanager webhook notification; AlertRequestError (422) when malformed."""
-        alerts = payload.get("alerts")
-        if not isinstance(alerts, list):
-            raise AlertRequestError("webhook payload has no 'alerts' list", status=422)
-        for alert in alerts:
-            if not isinstance(alert, dict) or not isinstance(alert.get("labels"), dict):
-                raise AlertRequestError("every webhook alert needs a 'labels' object", status=422)
-        return alerts
-
     def record_notification(
-        self, payload: dict[str, Any], remote: str, pointers: list[dict[str, Any]] | None = None
+        self, payload: WebhookPayload, remote: str, pointers: list[dict[str, Any]] | None = None
     ) -> int:
         """An Alertmanager webhook notification: one audit entry and one event per alert in it, with the
         alert's ``pointers`` (exemplar trace id, top error fingerprint) when given."""
-        alerts = self.notification_alerts(payload)
-        for index, alert in enumerate(alerts):
+        for index, alert in enumerate(payload.alerts):
             found = pointers[index] if pointers and index < len(pointers) else {}
             record = self.audit.append(
                 "notification",
                 "alertmanager",
                 remote=remote,
-                receiver=payload.get("receiver"),
-                group_key=payload.get("groupKey"),
-                status=alert.get("status"),
-                fingerprint=alert.get("fingerprint"),
-                alertname=alert["labels"].get("alertname"),
-                labels=alert["labels"],
-                annotations=alert.get("annotations") or {},
-                starts_at=alert.get("startsAt"),
-                ends_at=alert.get("endsAt"),
+                receiver=payload.receiver,
+                group_key=payload.groupKey,
+                status=alert.status,
+                fingerprint=alert.fingerprint,
+                alertname=alert.labels.get("alertname"),
+                labels=alert.labels,
+                annotations=alert.annotations,
+                starts_at=alert.startsAt,
+                ends_at=alert.endsAt,
                 exemplar_trace_id=found.get("exemplar_trace_id"),
                 top_error_fingerprint=found.get("top_error_fingerprint"),
             )
             self._publish(record)
-        return len(alerts)
+        return len(payload.alerts)
 
     def history(self, limit: int = 100, fingerprint: str | None = None) -> list[dict[str, Any]]:
         return self.audit.read(limit, fingerprint=fingerprint)

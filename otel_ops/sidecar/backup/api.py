@@ -11,8 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
+from otel_ops.sidecar.api_errors import error_responses
 from otel_ops.sidecar.backup.errors import (
     BackupError,
+    NoSources,
     RepositoryCorrupt,
     RepositoryNotInitialised,
     ResticNotFound,
@@ -24,7 +26,9 @@ from otel_ops.sidecar.backup.errors import (
 from otel_ops.sidecar.backup.restic import Snapshot
 from otel_ops.sidecar.backup.service import BackupService
 
-router = APIRouter(prefix="/api/v1/backups", tags=["backups"])
+router = APIRouter(
+    prefix="/api/v1/backups", tags=["backups"], responses=error_responses(400, 404, 409, 422, 502, 503)
+)
 
 
 def get_backup_service() -> BackupService:
@@ -52,12 +56,12 @@ def _snapshot(snapshot: Snapshot) -> dict[str, Any]:
 
 
 def _http_error(exc: BackupError) -> HTTPException:
-    status = 500
+    status = 502  # restic failed (or timed out) in a way not classified below
     if isinstance(exc, UnknownSource):
         status = 400
     elif isinstance(exc, SnapshotNotFound):
         status = 404
-    elif isinstance(exc, RepositoryNotInitialised | RepositoryCorrupt | RestoreRefused):
+    elif isinstance(exc, NoSources | RepositoryNotInitialised | RepositoryCorrupt | RestoreRefused):
         status = 409
     elif isinstance(exc, ResticNotFound | WrongPassword):
         status = 503
@@ -72,7 +76,7 @@ def list_backups(service: Service, source: str | None = None) -> dict[str, Any]:
         raise _http_error(exc) from exc
 
 
-@router.post("")
+@router.post("", responses=error_responses(413))
 def create_backup(service: Service, request: CreateRequest | None = None) -> dict[str, Any]:
     """Run a backup of the given sources (all configured ones by default) and wait for it."""
     try:

@@ -23,6 +23,10 @@ class RepositoryCorrupt(BackupError):
     """restic found damaged or missing data in the repository."""
 
 
+class NoSources(BackupError):
+    """No backup source is configured."""
+
+
 class UnknownSource(BackupError):
     """A source name that is not configured."""
 

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from otel_ops.sidecar.backup.errors import BackupError, RepositoryCorrupt, RestoreRefused, SnapshotNotFound
+from otel_ops.sidecar.backup.errors import (
+    BackupError,
+    NoSources,
+    RepositoryCorrupt,
+    RestoreRefused,
+    SnapshotNotFound,
+)
 from otel_ops.sidecar.backup.manifest import MANIFEST_NAME, Manifest, ManifestError
 from otel_ops.sidecar.backup.metrics import BACKUP_METRICS, BackupMetrics
 from otel_ops.sidecar.backup.restic import Restic, Snapshot
@@ -90,7 +96,7 @@ class BackupService:
         per source and the others still run."""
         sources = select_sources(self.settings, names)
         if not sources:
-            raise BackupError("no backup sources configured (see OTEL_OPS_BACKUP_* settings)")
+            raise NoSources("no backup sources configured (see OTEL_OPS_BACKUP_* settings)")
         with _JOB_LOCK:
             self.restic.snapshots()  # fails early on a missing repository, restic or password
             return [self._create_one(source, progress) for source in sources]
