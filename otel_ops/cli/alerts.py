@@ -29,7 +29,10 @@ T = TypeVar("T")
 
 AlertmanagerOption = Annotated[
     str | None,
-    typer.Option("--alertmanager", help="Alertmanager URL (default OTEL_OPS_ALERTMANAGER_URL or :9093)."),
+    typer.Option(
+        "--alertmanager",
+        help="Alertmanager URL (default OTEL_OPS_ALERTMANAGER_URL, else the local stack's, else :9093).",
+    ),
 ]
 DataDirOption = Annotated[
     Path | None, typer.Option("--data-dir", help="Where the audit log is (default OTEL_OPS_DATA_DIR).")
@@ -43,6 +46,16 @@ def _author(author: str | None) -> str:
     return author or os.environ.get("OTEL_OPS_USER") or getpass.getuser()
 
 
+def _alertmanager_url(alertmanager: str | None) -> str | None:
+    """--alertmanager, else OTEL_OPS_ALERTMANAGER_URL (both left to the settings), else the Alertmanager of
+    the stack `otel-ops up` runs (on whatever port it was given), else None: the settings' default."""
+    if alertmanager or os.environ.get("OTEL_OPS_ALERTMANAGER_URL", "").strip():
+        return alertmanager
+    from otel_ops.explain.settings import default_state_dir, stack_urls
+
+    return stack_urls(default_state_dir(os.environ)).get("alertmanager")
+
+
 def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any], Awaitable[T]]) -> T:
     from otel_ops.sidecar.alerts import AlertmanagerClient, AlertmanagerError, AlertRequestError, AlertService
     from otel_ops.sidecar.audit import AuditLog
@@ -50,7 +63,7 @@ def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any]
 
     errors = Console(stderr=True, soft_wrap=True)
     try:
-        settings = load_settings(alertmanager_url=alertmanager, data_dir=data_dir)
+        settings = load_settings(alertmanager_url=_alertmanager_url(alertmanager), data_dir=data_dir)
     except SettingsError as exc:
         errors.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(code=2) from None

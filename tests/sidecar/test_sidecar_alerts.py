@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from otel_ops.cli import app as cli
 from otel_ops.sidecar.settings import SidecarSettings
+from otel_ops.stack.pidfiles import PidRecord, process_start_time
 from tests.collector.processes import free_port, wait_for
 from tests.explain.pipeline import Pipeline, running_pipeline
 from tests.sidecar.servers import Alertmanager, Sidecar, read_events, start_alertmanager
@@ -302,3 +304,27 @@ def test_a_notification_is_recorded_when_prometheus_cannot_say_more(data_dir: Pa
         ("firing", None, None),
         ("resolved", None, None),
     ]
+
+
+def test_cli_finds_the_alertmanager_of_the_local_stack(
+    alertmanager: Alertmanager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `otel-ops up --alertmanager-port N` records N; `alerts list` then needs no --alertmanager.
+    state = tmp_path / "state"
+    port = int(alertmanager.url.rsplit(":", 1)[1])
+    PidRecord(
+        name="alertmanager",
+        pid=os.getpid(),
+        start_time=process_start_time(os.getpid()) or 0,
+        port=port,
+        ready_url=f"{alertmanager.url}/-/ready",
+        log=str(tmp_path / "alertmanager.log"),
+        command=["prometheus-alertmanager"],
+    ).write(state)
+    monkeypatch.delenv("OTEL_OPS_ALERTMANAGER_URL", raising=False)
+    monkeypatch.setenv("OTEL_OPS_STATE_DIR", str(state))
+    labels = unique_labels()
+    fingerprint = alertmanager.post(labels, {"summary": "local stack"})
+    listed = CliRunner().invoke(cli, ["alerts", "list"], env={"COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    assert fingerprint in listed.output and labels["alertname"] in listed.output
