@@ -7,7 +7,9 @@ Guarantees the host can rely on:
 * A failing or unreachable endpoint is retried with exponential backoff while new items keep queueing
   (bounded); one warning per minute at most, with the running drop count.
 * ``flush``/``shutdown`` take a deadline: with the endpoint down they give up at the first failure instead
-  of retrying, so a process exits within its shutdown budget.
+  of retrying, and they do not wait past it for an export the worker thread has in progress (an endpoint
+  that accepts connections and never answers), so a process exits within its shutdown budget. Items of
+  an export that shutdown stopped waiting for are counted as dropped at shutdown.
 * After ``fork`` the child starts with an empty queue and its own worker thread.
 """
 
@@ -94,9 +96,11 @@ class BatchQueue(Generic[T]):
     def _init_runtime(self) -> None:
         self._queue: collections.deque[T] = collections.deque()
         self._pending: list[T] | None = None  # a batch whose export failed, retried first
+        self._exporting: list[T] | None = None  # the batch an export attempt is sending now
         self._backoff = 0.0
         self._wake = threading.Event()
-        self._export_lock = threading.Lock()
+        self._export_lock = threading.Lock()  # one export attempt at a time
+        self._state_lock = threading.Lock()  # an attempt's outcome against shutdown's final count
         self._stopped = False
         self._pid = os.getpid()
         self._worker = threading.Thread(target=self._run, name=f"otel-ops-{self.name}-export", daemon=True)
@@ -144,32 +148,50 @@ class BatchQueue(Generic[T]):
         return [queue.popleft() for _ in range(count)]
 
     def _drain(self, deadline: float | None) -> bool:
-        """Export until the queue is empty; False if an attempt failed (then the rest waits)."""
-        with self._export_lock:
+        """Export until the queue is empty; False if an attempt failed (then the rest waits) or ``deadline``
+        passed, also while waiting for an export the worker has in progress."""
+        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._export_lock.acquire(timeout=wait):
+            return False
+        try:
             token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
             try:
                 while self._pending is not None or self._queue:
                     if deadline is not None and time.monotonic() >= deadline:
                         return False
-                    batch = self._take_batch()
+                    with self._state_lock:
+                        if self._stopped:
+                            return False
+                        batch = self._exporting = self._take_batch()
                     timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
                     try:
                         outcome = self._export(batch, timeout)
                     except Exception:  # an exporter bug must not kill the worker
                         _logger.exception("otel-ops: %s exporter raised", self.name)
                         outcome = Outcome.DROP
-                    if outcome is Outcome.SUCCESS:
-                        self.exported += len(batch)
-                        self._backoff = 0.0
-                        continue
-                    if outcome is Outcome.DROP:
-                        self.drops.export_failed += len(batch)
-                        continue
-                    self._retry_later(batch)
-                    return False
+                    if not self._settle(batch, outcome):
+                        return False
                 return True
             finally:
                 detach(token)
+        finally:
+            self._export_lock.release()
+
+    def _settle(self, batch: list[T], outcome: Outcome) -> bool:
+        """Account for one attempt's ``batch``; False when draining should stop."""
+        with self._state_lock:
+            self._exporting = None
+            if self._stopped:  # shutdown stopped waiting for this attempt and counted the batch as dropped
+                return False
+            if outcome is Outcome.SUCCESS:
+                self.exported += len(batch)
+                self._backoff = 0.0
+                return True
+            if outcome is Outcome.DROP:
+                self.drops.export_failed += len(batch)
+                return True
+            self._retry_later(batch)
+            return False
 
     def _retry_later(self, batch: list[T]) -> None:
         # Keep the failed batch, but never more than max_queue_size items in all.
@@ -196,15 +218,17 @@ class BatchQueue(Generic[T]):
         return self._drain(deadline)
 
     def shutdown(self, deadline: float) -> bool:
-        """Flush until ``deadline``, stop the worker, and count what could not be sent as dropped."""
+        """Flush until ``deadline``, stop the worker, and count what could not be sent as dropped (including
+        an export still in progress at the deadline)."""
         delivered = self.flush(deadline)
-        self._stopped = True
-        self._wake.set()
-        left = len(self)
-        if left:
-            self.drops.shutdown += left
+        with self._state_lock:
+            self._stopped = True
+            left = len(self) + len(self._exporting or ())
             self._queue.clear()
             self._pending = None
+            self.drops.shutdown += left
+        self._wake.set()
+        if left:
             _logger.warning(
                 "otel-ops: %d %s not exported at shutdown (endpoint %s unreachable)",
                 left,

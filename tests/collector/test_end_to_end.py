@@ -158,14 +158,28 @@ def test_secrets_are_masked_before_leaving_the_collector(stack: Stack) -> None:
     assert attributes["redaction.masked.count"] >= 2
 
 
+def _sampling_decisions(ports: CollectorPorts) -> dict[str, float]:
+    """Tail sampling's decisions so far, ``sampled`` and ``not_sampled``, from the Collector's own metrics."""
+    _, body = http_get(f"http://127.0.0.1:{ports.metrics}/metrics")
+    decisions = {"sampled": 0.0, "not_sampled": 0.0}
+    for line in body.decode().splitlines():
+        if line.startswith("otelcol_processor_tail_sampling_global_count_traces_sampled{"):
+            for decision in decisions:
+                if f'decision="{decision}"' in line:
+                    decisions[decision] += float(line.rsplit(" ", 1)[1])
+    return decisions
+
+
 def test_tail_sampling_keeps_errors_and_slow_traces_only(stack: Stack) -> None:
     wanted = {stack.sent.error_trace_id, stack.sent.slow_trace_id}
     stack.tempo.wait_for(lambda: wanted <= {s["trace_id"] for s in stack.tempo.spans()}, timeout=30)
-    # Decisions for all three traces are due at the same time; give the fast one a few seconds to show up.
-    with pytest.raises(AssertionError):
-        stack.tempo.wait_for(
-            lambda: stack.sent.fast_trace_id in {s["trace_id"] for s in stack.tempo.spans()}, timeout=4
-        )
+    # Every trace sent has its decision: the fast one was not sampled, so it never leaves the Collector.
+    wait_for(
+        lambda: sum(_sampling_decisions(stack.ports).values()) >= 3, 30, "tail sampling decided on all three"
+    )
+    decisions = _sampling_decisions(stack.ports)
+    assert decisions == {"sampled": 2.0, "not_sampled": 1.0}, decisions
+    assert stack.sent.fast_trace_id not in {s["trace_id"] for s in stack.tempo.spans()}
     # Both services' spans of a kept trace arrive together.
     error_services = {
         s["resource"]["service.name"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,7 @@ def test_torn_wal_is_repaired_and_its_metrics_delivered(collector_binary: Path, 
     # Prometheus is down: every point the Collector accepts waits in its WAL.
     collector, ports = start_collector(collector_binary, configs, workdir, env=env)
     stream = Stream(ports.http, "/v1/metrics", metrics_request).start()
-    time.sleep(3)
+    stream.wait_for_more_acks(500)
     stream.stop()
     collector.stop()
     acked = set(stream.acked)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,9 @@ import httpx
 import pytest
 
 from tests.support.otlp_sink import OtlpSink
+from tests.support.ports import free_port
+
+__all__ = ["free_port"]
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -26,12 +28,6 @@ BIN = Path(sys.executable).parent
 def sink() -> Iterator[OtlpSink]:
     with OtlpSink() as receiver:
         yield receiver
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def service_env(sink: OtlpSink | None, **extra: str) -> dict[str, str]:

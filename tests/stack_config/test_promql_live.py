@@ -194,11 +194,24 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             timeout=30,
             message="data from every recording rule",
         )
-        time.sleep(1.5)
+        evaluated = _last_evaluations(url)
+        wait_for(
+            lambda: all(at != evaluated.get(group) for group, at in _last_evaluations(url).items()),
+            timeout=30,
+            message="one more evaluation of every rule group",
+            interval=0.2,
+        )
         yield url
     finally:
         process.stop()
         exporter.shutdown()
+
+
+def _last_evaluations(url: str) -> dict[str, str]:
+    """When Prometheus last evaluated each rule group (``file:name`` -> its timestamp)."""
+    status, body = http_get(f"{url}/api/v1/rules", timeout=10)
+    assert status == 200, body
+    return {f"{g['file']}:{g['name']}": g["lastEvaluation"] for g in json.loads(body)["data"]["groups"]}
 
 
 def _query(url: str, promql: str) -> list[dict]:

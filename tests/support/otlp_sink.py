@@ -67,7 +67,9 @@ class Received:
 class OtlpSink:
     """OTLP/HTTP on ``http_path_prefix + /v1/{traces,logs,metrics}`` and OTLP/gRPC, on free loopback ports.
 
-    ``status`` lets a test make the receiver refuse data (e.g. 503) to exercise retries.
+    ``status`` lets a test make the receiver refuse data (e.g. 503) to exercise retries;
+    :meth:`hold_answers` makes it keep what arrives over HTTP without answering (a backend that stored a
+    request and has not confirmed it yet), until :meth:`answer`.
     """
 
     host: str = "127.0.0.1"
@@ -79,6 +81,9 @@ class OtlpSink:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._answering = threading.Event()
+        self._answering.set()
+        self.held: list[Received] = []  # requests kept while answers were held
         self._http: ThreadingHTTPServer | None = None
         self._grpc: grpc.Server | None = None
         self._threads: list[threading.Thread] = []
@@ -101,6 +106,7 @@ class OtlpSink:
         return self
 
     def stop(self) -> None:
+        self._answering.set()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
@@ -127,6 +133,25 @@ class OtlpSink:
     def record(self, item: Received) -> None:
         with self._lock:
             self.requests.append(item)
+
+    def hold_answers(self) -> None:
+        """From now on, keep each OTLP/HTTP request that arrives but do not answer it until :meth:`answer`."""
+        self._answering.clear()
+
+    def answer(self) -> None:
+        """Answer the held requests (a client that went away meanwhile gets nothing) and all later ones."""
+        self._answering.set()
+
+    def held_requests(self) -> list[Received]:
+        with self._lock:
+            return list(self.held)
+
+    def _answer_when_allowed(self, item: Received) -> None:
+        if self._answering.is_set():
+            return
+        with self._lock:
+            self.held.append(item)
+        self._answering.wait()
 
     def clear(self) -> None:
         with self._lock:
@@ -280,8 +305,13 @@ def _handler_for(sink: OtlpSink) -> type[BaseHTTPRequestHandler]:
             else:
                 message.ParseFromString(body)
             headers = {k.lower(): v for k, v in self.headers.items()}
-            sink.record(Received(signal, "http", self.path, headers, message))
-            self._reply(200, _RESPONSE_TYPES[signal]().SerializeToString(), "application/x-protobuf")
+            item = Received(signal, "http", self.path, headers, message)
+            sink.record(item)
+            sink._answer_when_allowed(item)
+            try:
+                self._reply(200, _RESPONSE_TYPES[signal]().SerializeToString(), "application/x-protobuf")
+            except OSError:  # the client went away while its answer was held
+                self.close_connection = True
 
         def _signal(self) -> str | None:
             for signal in _REQUEST_TYPES:

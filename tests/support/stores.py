@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -152,19 +153,25 @@ def send_span_and_log(
     _post(f"{otlp_http}/v1/logs", logs.SerializeToString())
 
 
-def jaeger_span_names(jaeger_url: str, trace_id: str) -> list[str]:
-    """Names of the spans Jaeger returns for ``trace_id`` (empty when it has none)."""
+def jaeger_spans(jaeger_url: str, trace_id: str) -> list[dict[str, Any]]:
+    """The spans Jaeger returns for ``trace_id`` as OTLP JSON (``/api/v3``), each with its resource's
+    attributes under ``resource``; empty when it has none or is unreachable."""
     try:
         with urllib.request.urlopen(f"{jaeger_url}/api/v3/traces/{trace_id}", timeout=5) as response:
             data = json.loads(response.read())
     except (urllib.error.URLError, OSError):
         return []
     return [
-        span["name"]
+        {**span, "resource": resource.get("resource", {})}
         for resource in data.get("result", {}).get("resourceSpans", [])
         for scope in resource.get("scopeSpans", [])
         for span in scope.get("spans", [])
     ]
+
+
+def jaeger_span_names(jaeger_url: str, trace_id: str) -> list[str]:
+    """Names of the spans Jaeger returns for ``trace_id`` (empty when it has none)."""
+    return [span["name"] for span in jaeger_spans(jaeger_url, trace_id)]
 
 
 def victorialogs_records(victorialogs_url: str, query: str) -> list[dict[str, str]]:
