@@ -299,9 +299,10 @@ def _server_spans(
         return ServerSpanFactory(sampling.ALWAYS_OFF, None, None)
     puts = [queue.put for name, queue in queues.items() if name.startswith("traces")]
     if len(puts) > 1:
+        targets = tuple(puts)  # bound now: ``puts`` is rebound to the fan-out below
 
         def fan_out(span: Any) -> None:
-            for put in puts:
+            for put in targets:
                 put(span)
 
         puts = [fan_out]
