@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import orjson
@@ -73,9 +74,13 @@ class Prepared(NamedTuple):
     """What is exported of one record, scrubbed: shared by every formatter and handler."""
 
     message: str
-    extra: dict[str, Any]
+    extra: Mapping[str, Any]
     exception: ExceptionDetails | None
     stack_info: str | None
+
+
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})  # shared by the many records without extras
+_new_prepared = tuple.__new__  # skips the named tuple's argument handling: a log call pays for this
 
 
 def _exception_details(exc_info: Any, scrubber: Scrubber | None) -> ExceptionDetails:
@@ -94,7 +99,7 @@ def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> Pr
     done = attributes.get("_otel_ops")
     if done is not None:
         return done  # type: ignore[no-any-return]
-    extra: dict[str, Any] = {}
+    extra: Mapping[str, Any] = _NO_EXTRA
     if len(attributes) != _PLAIN_RECORD_SIZE:  # a plain record has exactly its standard attributes
         extra_keys = attributes.keys() - _STANDARD_ATTRS
         if extra_keys:
@@ -122,7 +127,7 @@ def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> Pr
         exception = _exception_details(exc_info, scrubber)
     else:
         attributes["error_fingerprint"] = None
-    prepared = Prepared(message, extra, exception, stack_info)
+    prepared = _new_prepared(Prepared, (message, extra, exception, stack_info))
     attributes["_otel_ops"] = prepared
     return prepared
 

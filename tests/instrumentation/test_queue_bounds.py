@@ -9,8 +9,9 @@ import threading
 from otel_ops.instrumentation._batch import BatchQueue, Outcome
 
 
-def _queue(export, **bounds: int) -> BatchQueue[str]:
-    return BatchQueue("test", export, max_batch_size=4, schedule_delay=3600, **bounds)  # type: ignore[arg-type]
+def _queue(export, batch: int = 10_000, **bounds: int) -> BatchQueue[str]:
+    """A queue whose worker exports only when the test flushes, or once ``batch`` items are queued."""
+    return BatchQueue("test", export, max_batch_size=batch, schedule_delay=3600, **bounds)  # type: ignore[arg-type]
 
 
 def test_oldest_items_are_dropped_beyond_the_byte_bound():
@@ -50,7 +51,9 @@ def test_a_batch_kept_for_retry_counts_toward_the_bound():
 
 
 def test_concurrent_producers_keep_the_byte_count_exact():
-    queue = _queue(lambda batch, timeout: Outcome.SUCCESS, max_queue_size=100_000, max_queue_bytes=10**12)
+    queue = _queue(
+        lambda batch, timeout: Outcome.SUCCESS, batch=4, max_queue_size=100_000, max_queue_bytes=10**12
+    )
 
     def produce() -> None:
         for _ in range(20_000):
