@@ -61,11 +61,11 @@ def _where(haystack: str, value: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("protocol", "console"),
-    [("http/protobuf", "json"), ("grpc", "text")],
-    ids=["otlp-http+json-lines", "otlp-grpc+text-lines"],
+    ("protocol", "console", "own_span_processor"),
+    [("http/protobuf", "json", False), ("grpc", "text", False), ("http/protobuf", "json", True)],
+    ids=["otlp-http+json-lines", "otlp-grpc+text-lines", "sdk-server-spans"],
 )
-def test_no_seeded_secret_leaves_the_process(sink, tmp_path, protocol, console):
+def test_no_seeded_secret_leaves_the_process(sink, tmp_path, protocol, console, own_span_processor):
     assert HARDCODED_KEY in (REPO / "tests/instrumentation/secrets_app.py").read_text()
     port = free_port()
     endpoint = sink.grpc_endpoint if protocol == "grpc" else sink.http_endpoint
@@ -80,6 +80,7 @@ def test_no_seeded_secret_leaves_the_process(sink, tmp_path, protocol, console):
         "OTEL_LOGS_EXPORTER": "otlp,console",
         "OTEL_OPS_LOG_CONSOLE": console,
         "OTEL_OPS_LOG_LEVEL": "info",
+        "SECRETS_APP_OWN_SPAN_PROCESSOR": "1" if own_span_processor else "0",
     }
     service.start()
     try:
