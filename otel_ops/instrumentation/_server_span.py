@@ -24,7 +24,15 @@ from opentelemetry.util.types import AttributeValue
 from otel_ops._version import __version__
 from otel_ops.instrumentation import _wire as wire
 from otel_ops.instrumentation._errors import exception_event
-from otel_ops.instrumentation._limits import SPAN_OVERHEAD, attributes_size, clip, events_size
+from otel_ops.instrumentation._limits import (
+    ATTRIBUTE_OVERHEAD,
+    NUMBER_SIZE,
+    SPAN_OVERHEAD,
+    clip,
+    events_size,
+    limit_values,
+    value_size,
+)
 from otel_ops.instrumentation._scrub import Scrubber
 
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
@@ -141,10 +149,31 @@ class ServerSpan(trace.Span):
             return
         self._end_ns = end_time or time.time_ns()
         if self._queue_put is not None:
-            size = SPAN_OVERHEAD + len(self.name) + attributes_size(self.attributes)
-            if self._events:
-                size += events_size(self._events)
-            self._queue_put(self, size)
+            self._queue_put(self, self._limit_and_size())
+
+    def _limit_and_size(self) -> int:
+        """Cut attribute values beyond the length limit (request-derived values such as the path or the
+        User-Agent arrive uncut; scrubbed before the cut) and return the span's approximate encoded size, in
+        one pass: this runs for every request."""
+        attributes = self.attributes
+        limit = self._limit
+        size = (
+            SPAN_OVERHEAD + len(self.name) + ATTRIBUTE_OVERHEAD * len(attributes) + sum(map(len, attributes))
+        )
+        for key, value in attributes.items():
+            kind = value.__class__
+            if kind is str:
+                if limit is not None and len(value) > limit:
+                    value = attributes[key] = clip(value, limit, self._scrubber)
+                size += len(value)
+            elif kind is int or kind is float or kind is bool:
+                size += NUMBER_SIZE
+            else:  # a sequence: its strings are cut too
+                value = attributes[key] = limit_values({key: value}, limit)[key]
+                size += value_size(value, 0)
+        if self._events:
+            size += events_size(self._events)
+        return size
 
 
 class ServerSpanFactory:
@@ -224,12 +253,7 @@ class ServerSpanFactory:
         context = SpanContext(trace_id, span_id, is_remote=False, trace_flags=flags, trace_state=trace_state)
         if decision is _DROP:
             return NonRecordingSpan(context)
-        limit = self._limit
-        if limit is not None:  # request-derived values (path, query, user agent) can be any length
-            for key, value in attributes.items():
-                if type(value) is str and len(value) > limit:
-                    attributes[key] = clip(value, limit, self._scrubber)
-        return ServerSpan(name, context, parent_span_id, attributes, self._put, limit, self._scrubber)
+        return ServerSpan(name, context, parent_span_id, attributes, self._put, self._limit, self._scrubber)
 
 
 SCOPE_BYTES = wire.scope(SCOPE_NAME, __version__)
