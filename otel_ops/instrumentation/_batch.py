@@ -118,20 +118,14 @@ class BatchQueue(Generic[T]):
             return
         queue = self._queue
         with self._lock:
-            if size > self.max_queue_bytes:  # would push out everything else and still not fit
-                self.drops.queue_full += 1
-                dropped = 1
-            else:
-                dropped = 0
-                total = self._bytes + size
-                limit = self.max_queue_bytes
-                while queue and (len(queue) + self._held >= self.max_queue_size or total > limit):
-                    total -= queue.popleft()[1]
-                    dropped += 1
-                self._bytes = total
+            total = self._bytes + size
+            if total <= self.max_queue_bytes and len(queue) + self._held < self.max_queue_size:
+                self._bytes = total  # room for it: the common case
                 queue.append((item, size))
-                self.drops.queue_full += dropped
-            length = len(queue)
+                length = len(queue)
+                dropped = 0
+            else:
+                length, dropped = self._make_room(item, size)
         if dropped:
             self._warn(
                 "otel-ops: %s queue full (%d items or %d bytes); dropping the oldest (%d dropped so far). "
@@ -144,6 +138,23 @@ class BatchQueue(Generic[T]):
             )
         if length >= self._max_batch and not self._backoff and not self._wake.is_set():
             self._wake.set()
+
+    def _make_room(self, item: T, size: int) -> tuple[int, int]:
+        """Under the lock: drop the oldest items until ``item`` fits, and queue it; an item larger than the
+        whole byte bound is dropped instead. Returns the queue's length and the number dropped."""
+        queue = self._queue
+        if size > self.max_queue_bytes:
+            self.drops.queue_full += 1
+            return len(queue), 1
+        dropped = 0
+        total = self._bytes + size
+        while queue and (len(queue) + self._held >= self.max_queue_size or total > self.max_queue_bytes):
+            total -= queue.popleft()[1]
+            dropped += 1
+        self._bytes = total
+        queue.append((item, size))
+        self.drops.queue_full += dropped
+        return len(queue), dropped
 
     def __len__(self) -> int:
         return len(self._queue) + self._held
