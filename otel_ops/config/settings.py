@@ -28,6 +28,9 @@ _DEFAULT_SCHEDULE_DELAY_S = 1.0
 _DEFAULT_LOGS_SCHEDULE_DELAY_S = 1.0
 _DEFAULT_MAX_QUEUE_SIZE = 2048
 _DEFAULT_MAX_EXPORT_BATCH_SIZE = 512
+_DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024  # per signal: with the collector down, at most this is held
+_DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 8192  # characters of one string attribute value
+_DEFAULT_LOG_BODY_LENGTH_LIMIT = 16384  # characters of one exported log message
 _DEFAULT_METRIC_EXPORT_INTERVAL_S = 60.0
 _DEFAULT_CARDINALITY_LIMIT = 2000
 _DEFAULT_EXCLUDED_PATHS = ("/health", "/healthz", "/livez", "/readyz", "/ready", "/live", "/metrics")
@@ -211,6 +214,12 @@ class TracesOptions:
         _DEFAULT_MAX_EXPORT_BATCH_SIZE,
         "Spans per export request.",
     )
+    max_queue_bytes: int | None = setting(
+        ("OTEL_OPS_BSP_MAX_QUEUE_BYTES", "OTEL_OPS_MAX_QUEUE_BYTES"),
+        _env.parse_positive_int,
+        _DEFAULT_MAX_QUEUE_BYTES,
+        "Approximate encoded bytes of spans held at most; beyond, the oldest are dropped.",
+    )
     attribute_count_limit: int | None = setting(
         ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"),
         _env.parse_non_negative_int,
@@ -220,8 +229,8 @@ class TracesOptions:
     attribute_value_length_limit: int | None = setting(
         ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
         _env.parse_non_negative_int,
-        None,
-        "Longest string attribute value kept (unlimited by default).",
+        _DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+        "Longest string attribute value kept on spans and their events (characters; longer ones are cut).",
     )
     event_count_limit: int | None = setting(
         "OTEL_SPAN_EVENT_COUNT_LIMIT", _env.parse_non_negative_int, 128, "Events kept per span."
@@ -309,6 +318,24 @@ class LogsOptions:
         _DEFAULT_MAX_EXPORT_BATCH_SIZE,
         "Records per export request.",
     )
+    max_queue_bytes: int | None = setting(
+        ("OTEL_OPS_BLRP_MAX_QUEUE_BYTES", "OTEL_OPS_MAX_QUEUE_BYTES"),
+        _env.parse_positive_int,
+        _DEFAULT_MAX_QUEUE_BYTES,
+        "Approximate encoded bytes of log records held at most; beyond, the oldest are dropped.",
+    )
+    attribute_value_length_limit: int | None = setting(
+        ("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
+        _env.parse_non_negative_int,
+        _DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+        "Longest string attribute value of an exported log record (characters; a stack trace keeps its end).",
+    )
+    body_length_limit: int | None = setting(
+        "OTEL_OPS_LOG_BODY_LENGTH_LIMIT",
+        _env.parse_non_negative_int,
+        _DEFAULT_LOG_BODY_LENGTH_LIMIT,
+        "Longest exported log message (characters; longer ones are cut; stdout lines stay whole).",
+    )
 
 
 @dataclass(frozen=True)
@@ -333,7 +360,10 @@ class HttpOptions:
 @dataclass(frozen=True)
 class ScrubOptions:
     enabled: bool | None = setting(
-        "OTEL_OPS_SCRUB", _env.parse_bool, True, "Redact secrets from span attributes and logs."
+        "OTEL_OPS_SCRUB",
+        _env.parse_bool,
+        True,
+        "Redact secrets from logs, exceptions, span attributes, events and statuses.",
     )
     patterns: tuple[str, ...] | None = setting(
         "OTEL_OPS_SCRUB_PATTERNS",

@@ -22,6 +22,7 @@ from opentelemetry.trace import Status, StatusCode
 from otel_ops.instrumentation._correlation import RequestIds, request_ids
 from otel_ops.instrumentation._errors import ErrorRecorder
 from otel_ops.instrumentation._http_metrics import HttpServerMetrics, SdkHttpMetrics
+from otel_ops.instrumentation._limits import scrub_and_clip
 from otel_ops.instrumentation._propagation import HEADER_GETTER, Carrier, IncomingPropagation, add_header
 from otel_ops.instrumentation._scrub import Scrubber
 from otel_ops.instrumentation._server_span import ServerSpanFactory
@@ -152,7 +153,8 @@ class TelemetryMiddleware:
             query = scope.get("query_string")
             if query:
                 text = query.decode("latin-1")
-                attributes["url.query"] = self._scrubber.text(text) if self._scrubber is not None else text
+                # scrubbed now, so span processors of the app's own never see its secrets
+                attributes["url.query"] = scrub_and_clip(text, self._spans.value_length_limit, self._scrubber)
             if user_agent is not None:
                 attributes["user_agent.original"] = user_agent
             if host is not None:

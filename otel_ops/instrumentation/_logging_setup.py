@@ -79,7 +79,13 @@ def install(
                 added.append(console)
 
     for queue in queues:
-        handler = OtlpLogHandler(queue, scrubber, logging.NOTSET)
+        handler = OtlpLogHandler(
+            queue,
+            scrubber,
+            logging.NOTSET,
+            body_limit=options.body_length_limit,
+            value_limit=options.attribute_value_length_limit,
+        )
         root.addHandler(handler)
         added.append(handler)
         for logger in _non_propagating():

@@ -1,9 +1,12 @@
 """Logs: stdlib ``logging`` as JSON lines on stdout and as OTLP log records, both with correlation ids.
 
 * :func:`correlate` is a plain callable that stamps ``trace_id``, ``span_id``, ``request_id`` (and, for
-  exceptions, ``error_fingerprint``) on a ``LogRecord`` once; every formatter and handler reuses them.
+  exceptions, ``error_fingerprint``) on a ``LogRecord`` once, and prepares what every formatter and handler
+  exports of it: the message, the ``extra=`` attributes, the exception's type, message and stack trace and
+  the stack info, each scrubbed of secrets once.
 * :class:`JsonFormatter` renders one JSON object per line with orjson.
-* :class:`OtlpLogHandler` queues records for the export worker, which encodes them to OTLP protobuf.
+* :class:`OtlpLogHandler` queues records for the export worker, which encodes them to OTLP protobuf; long
+  bodies and attribute values are cut to their limits before they are queued.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -20,6 +24,7 @@ from otel_ops.instrumentation import _wire as wire
 from otel_ops.instrumentation._batch import BatchQueue
 from otel_ops.instrumentation._correlation import current_ids
 from otel_ops.instrumentation._fingerprint import exception_type_name, fingerprint
+from otel_ops.instrumentation._limits import attributes_size, cut, cut_keeping_end, limit_values
 from otel_ops.instrumentation._scrub import Scrubber
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is exported.
@@ -41,6 +46,8 @@ _PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
 # Loggers whose records are never exported over OTLP: the exporters' own, to avoid feedback loops.
 _NOT_EXPORTED_PREFIXES = ("opentelemetry", "otel_ops.export", "urllib3", "grpc", "uvicorn.access")
 
+_RECORD_OVERHEAD = 96  # timestamps, severity, ids and framing of one encoded record, roughly
+
 _SEVERITY = {  # stdlib level -> OTLP SeverityNumber
     logging.DEBUG: 5,
     logging.INFO: 9,
@@ -57,14 +64,42 @@ def _severity(levelno: int) -> int:
     return number
 
 
-def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> dict[str, Any]:
-    """Stamp correlation ids (and an exception fingerprint) on ``record`` and scrub its message, once per
-    record; returns its ``extra=`` attributes (scrubbed), which formatters and handlers share."""
+class ExceptionDetails(NamedTuple):
+    type: str
+    message: str
+    stacktrace: str
+
+
+class Prepared(NamedTuple):
+    """What is exported of one record, scrubbed: shared by every formatter and handler."""
+
+    message: str
+    extra: Mapping[str, Any]
+    exception: ExceptionDetails | None
+    stack_info: str | None
+
+
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})  # shared by the many records without extras
+_new_prepared = tuple.__new__  # skips the named tuple's argument handling: a log call pays for this
+
+
+def _exception_details(exc_info: Any, scrubber: Scrubber | None) -> ExceptionDetails:
+    exc = exc_info[1]
+    stacktrace = "".join(traceback.format_exception(*exc_info))
+    details = ExceptionDetails(exception_type_name(exc), str(exc), stacktrace.rstrip("\n"))
+    if scrubber is None:
+        return details
+    return ExceptionDetails(*(scrubber.text(text) for text in details))
+
+
+def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> Prepared:
+    """Stamp correlation ids (and an exception fingerprint) on ``record`` and prepare its exported parts,
+    scrubbed, once per record."""
     attributes = record.__dict__
     done = attributes.get("_otel_ops")
     if done is not None:
         return done  # type: ignore[no-any-return]
-    extra: dict[str, Any] = {}
+    extra: Mapping[str, Any] = _NO_EXTRA
     if len(attributes) != _PLAIN_RECORD_SIZE:  # a plain record has exactly its standard attributes
         extra_keys = attributes.keys() - _STANDARD_ATTRS
         if extra_keys:
@@ -76,17 +111,25 @@ def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> di
         attributes["trace_sampled"],
     ) = current_ids()
     message = record.getMessage()
+    stack_info = record.stack_info
     if scrubber is not None:
         message = scrubber.text(message)
         if extra:
             extra = scrubber.attributes(extra) or extra
+        if stack_info:
+            stack_info = scrubber.text(stack_info)
     attributes["message"] = message
     exc_info = record.exc_info
-    attributes["error_fingerprint"] = (
-        fingerprint(exc_info[1]) if exc_info and exc_info[1] is not None else None
-    )
-    attributes["_otel_ops"] = extra
-    return extra
+    exception: ExceptionDetails | None = None
+    if exc_info and exc_info[1] is not None:
+        # the fingerprint groups by the raw exception: scrubbing must not change which group an error is in
+        attributes["error_fingerprint"] = fingerprint(exc_info[1])
+        exception = _exception_details(exc_info, scrubber)
+    else:
+        attributes["error_fingerprint"] = None
+    prepared = _new_prepared(Prepared, (message, extra, exception, stack_info))
+    attributes["_otel_ops"] = prepared
+    return prepared
 
 
 _MILLIS = [f".{ms:03d}Z" for ms in range(1000)]
@@ -120,30 +163,30 @@ class JsonFormatter(logging.Formatter):
         self._clock = _SecondClock()
 
     def format(self, record: logging.LogRecord) -> str:
-        extra = correlate(record, self._scrubber)
+        prepared = correlate(record, self._scrubber)
         data: dict[str, Any] = {
             "timestamp": self._clock(record.created, record.msecs),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.message,
+            "message": prepared.message,
             "service.name": self._service,
             "trace_id": record.trace_id,
             "span_id": record.span_id,
             "request_id": record.request_id,
         }
-        if extra:
-            for key, value in extra.items():
+        if prepared.extra:
+            for key, value in prepared.extra.items():
                 data.setdefault(key, value)
-        if record.exc_info and record.exc_info[1] is not None:
-            exc = record.exc_info[1]
+        exception = prepared.exception
+        if exception is not None:
             data["exception"] = {
-                "type": exception_type_name(exc),
-                "message": str(exc),
-                "stacktrace": self.formatException(record.exc_info),
+                "type": exception.type,
+                "message": exception.message,
+                "stacktrace": exception.stacktrace,
                 "fingerprint": record.error_fingerprint,
             }
-        elif record.stack_info:
-            data["stack_info"] = record.stack_info
+        elif prepared.stack_info:
+            data["stack_info"] = prepared.stack_info
         return orjson.dumps(data, default=str).decode()
 
 
@@ -158,47 +201,70 @@ class TextFormatter(logging.Formatter):
         self._scrubber = scrubber
 
     def format(self, record: logging.LogRecord) -> str:
-        correlate(record, self._scrubber)
-        return super().format(record)
+        prepared = correlate(record, self._scrubber)
+        record.message = prepared.message  # another handler's formatter may have put the raw one back
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        text = self.formatMessage(record)
+        if prepared.exception is not None:
+            text += "\n" + prepared.exception.stacktrace
+        if prepared.stack_info:
+            text += "\n" + prepared.stack_info
+        return text
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         return self._style.format(record)
 
 
 class OtlpLogHandler(logging.Handler):
-    """Queues log records for OTLP export; never blocks the caller."""
+    """Queues log records for OTLP export; never blocks the caller. Bodies longer than ``body_limit`` and
+    string attribute values longer than ``value_limit`` characters are cut (a stack trace keeps its end,
+    where the error is) before they are queued."""
 
-    def __init__(self, queue: BatchQueue[tuple[Any, ...]], scrubber: Scrubber | None, level: int) -> None:
+    def __init__(
+        self,
+        queue: BatchQueue[tuple[Any, ...]],
+        scrubber: Scrubber | None,
+        level: int,
+        *,
+        body_limit: int | None = None,
+        value_limit: int | None = None,
+    ) -> None:
         super().__init__(level)
         self._queue = queue
         self._scrubber = scrubber
+        self._body_limit = body_limit
+        self._value_limit = value_limit
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith(_NOT_EXPORTED_PREFIXES):
             return
         try:
-            extra = correlate(record, self._scrubber)
-            attributes = dict(extra) if extra else {}
+            prepared = correlate(record, self._scrubber)
+            value_limit = self._value_limit
+            attributes = limit_values(prepared.extra, value_limit) if prepared.extra else {}
             if record.request_id:
                 attributes["request.id"] = record.request_id
-            if record.exc_info and record.exc_info[1] is not None:
-                exc = record.exc_info[1]
-                attributes["exception.type"] = exception_type_name(exc)
-                attributes["exception.message"] = str(exc)
-                attributes["exception.stacktrace"] = "".join(traceback.format_exception(*record.exc_info))
+            exception = prepared.exception
+            if exception is not None:
+                attributes["exception.type"] = exception.type
+                attributes["exception.message"] = cut(exception.message, value_limit)
+                attributes["exception.stacktrace"] = cut_keeping_end(exception.stacktrace, value_limit)
                 attributes["exception.fingerprint"] = record.error_fingerprint
+            message = cut(prepared.message, self._body_limit)
             self._queue.put(
                 (
                     int(record.created * 1e9),
                     record.levelno,
                     record.levelname,
-                    record.message,
+                    message,
                     record.name,
                     record.trace_id,
                     record.span_id,
                     record.trace_sampled,
                     attributes,
-                )
+                ),
+                _RECORD_OVERHEAD + len(message) + attributes_size(attributes),
             )
         except Exception:
             self.handleError(record)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import time
-import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +23,17 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_ops._version import __version__
 from otel_ops.instrumentation import _wire as wire
-from otel_ops.instrumentation._fingerprint import exception_type_name
+from otel_ops.instrumentation._errors import exception_event
+from otel_ops.instrumentation._limits import (
+    ATTRIBUTE_OVERHEAD,
+    NUMBER_SIZE,
+    SPAN_OVERHEAD,
+    clip,
+    events_size,
+    limit_values,
+    value_size,
+)
+from otel_ops.instrumentation._scrub import Scrubber
 
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
@@ -46,6 +55,7 @@ class ServerSpan(trace.Span):
         "_limit",
         "_queue_put",
         "_sampled",
+        "_scrubber",
         "_status",
         "attributes",
         "name",
@@ -61,6 +71,7 @@ class ServerSpan(trace.Span):
         attributes: dict[str, Any],
         queue_put: Any,
         value_length_limit: int | None,
+        scrubber: Scrubber | None = None,
     ) -> None:
         self.name = name
         self._context = context
@@ -68,6 +79,7 @@ class ServerSpan(trace.Span):
         self.attributes = attributes
         self._queue_put = queue_put if context.trace_flags.sampled else None
         self._limit = value_length_limit
+        self._scrubber = scrubber
         self._events: list[tuple[str, int, dict[str, Any]]] = []
         self._status: Status | None = None
         self._end_ns = 0
@@ -83,8 +95,8 @@ class ServerSpan(trace.Span):
     def set_attribute(self, key: str, value: AttributeValue) -> None:
         if self._end_ns:
             return
-        if self._limit is not None and isinstance(value, str):
-            value = value[: self._limit]
+        if self._limit is not None and isinstance(value, str) and len(value) > self._limit:
+            value = clip(value, self._limit, self._scrubber)
         self.attributes[key] = value
 
     def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
@@ -95,7 +107,15 @@ class ServerSpan(trace.Span):
         self, name: str, attributes: Mapping[str, Any] | None = None, timestamp: int | None = None
     ) -> None:
         if not self._end_ns:
-            self._events.append((name, timestamp or time.time_ns(), dict(attributes or {})))
+            values = dict(attributes or {})
+            limit = self._limit
+            if limit is not None:
+                for key, value in values.items():
+                    if isinstance(value, str) and len(value) > limit:
+                        values[key] = clip(
+                            value, limit, self._scrubber, keep_end=key == "exception.stacktrace"
+                        )
+            self._events.append((name, timestamp or time.time_ns(), values))
 
     def add_link(self, context: SpanContext, attributes: Mapping[str, Any] | None = None) -> None:
         return None  # links are set at start by samplers/propagators; a server span from a request has none
@@ -120,14 +140,7 @@ class ServerSpan(trace.Span):
         timestamp: int | None = None,
         escaped: bool = False,
     ) -> None:
-        event = {
-            "exception.type": exception_type_name(exception),
-            "exception.message": str(exception),
-            "exception.stacktrace": "".join(
-                traceback.format_exception(type(exception), exception, exception.__traceback__)
-            ),
-            "exception.escaped": str(escaped),
-        }
+        event = exception_event(exception, escaped)
         event.update(attributes or {})
         self.add_event("exception", event, timestamp)
 
@@ -136,7 +149,31 @@ class ServerSpan(trace.Span):
             return
         self._end_ns = end_time or time.time_ns()
         if self._queue_put is not None:
-            self._queue_put(self)
+            self._queue_put(self, self._limit_and_size())
+
+    def _limit_and_size(self) -> int:
+        """Cut attribute values beyond the length limit (request-derived values such as the path or the
+        User-Agent arrive uncut; scrubbed before the cut) and return the span's approximate encoded size, in
+        one pass: this runs for every request."""
+        attributes = self.attributes
+        limit = self._limit
+        size = (
+            SPAN_OVERHEAD + len(self.name) + ATTRIBUTE_OVERHEAD * len(attributes) + sum(map(len, attributes))
+        )
+        for key, value in attributes.items():
+            kind = value.__class__
+            if kind is str:
+                if limit is not None and len(value) > limit:
+                    value = attributes[key] = clip(value, limit, self._scrubber)
+                size += len(value)
+            elif kind is int or kind is float or kind is bool:
+                size += NUMBER_SIZE
+            else:  # a sequence: its strings are cut too
+                value = attributes[key] = limit_values({key: value}, limit)[key]
+                size += value_size(value, 0)
+        if self._events:
+            size += events_size(self._events)
+        return size
 
 
 class ServerSpanFactory:
@@ -155,10 +192,12 @@ class ServerSpanFactory:
         queue_put: Any,
         value_length_limit: int | None,
         provider: Any = None,
+        scrubber: Scrubber | None = None,
     ) -> None:
         self._sampler = sampler
         self._put = queue_put
         self._limit = value_length_limit
+        self._scrubber = scrubber
         self._always_on = isinstance(sampler, sampling.ParentBased) and sampler.get_description().startswith(
             "ParentBased{root:AlwaysOnSampler"
         )
@@ -171,6 +210,10 @@ class ServerSpanFactory:
             if isinstance(getattr(processors, "_span_processors", None), tuple):
                 self._processors = processors
                 self._own = processors._span_processors
+
+    @property
+    def value_length_limit(self) -> int | None:
+        return self._limit
 
     def sdk_tracer(self) -> trace.Tracer | None:
         """The SDK tracer when span processors other than otel-ops' own are registered, else None."""
@@ -210,7 +253,7 @@ class ServerSpanFactory:
         context = SpanContext(trace_id, span_id, is_remote=False, trace_flags=flags, trace_state=trace_state)
         if decision is _DROP:
             return NonRecordingSpan(context)
-        return ServerSpan(name, context, parent_span_id, attributes, self._put, self._limit)
+        return ServerSpan(name, context, parent_span_id, attributes, self._put, self._limit, self._scrubber)
 
 
 SCOPE_BYTES = wire.scope(SCOPE_NAME, __version__)

@@ -225,6 +225,7 @@ def _build(r: _Resolved, export: s.ExportOptions, extra: dict[str, Any]) -> Tele
                 max_queue_size=r.traces.max_queue_size or 2048,
                 max_batch_size=r.traces.max_export_batch_size or 512,
                 schedule_delay=r.traces.schedule_delay or 1.0,
+                max_queue_bytes=r.traces.max_queue_bytes,
                 describe_endpoint=transport.endpoint,
             )
             queues["traces" if name == "otlp" else f"traces-{name}"] = queue
@@ -247,6 +248,7 @@ def _build(r: _Resolved, export: s.ExportOptions, extra: dict[str, Any]) -> Tele
                 max_queue_size=r.logs.max_queue_size or 2048,
                 max_batch_size=r.logs.max_export_batch_size or 512,
                 schedule_delay=r.logs.schedule_delay or 1.0,
+                max_queue_bytes=r.logs.max_queue_bytes,
                 describe_endpoint=transport.endpoint,
             )
             queues["logs" if name == "otlp" else f"logs-{name}"] = log_queue
@@ -265,9 +267,9 @@ def _build(r: _Resolved, export: s.ExportOptions, extra: dict[str, Any]) -> Tele
         http=r.http,
         scrubber=scrubber,
         shutdown_timeout=r.core.shutdown_timeout if r.core.shutdown_timeout is not None else 2.0,
-        errors=ErrorRecorder(meter),
+        errors=ErrorRecorder(meter, scrubber, r.traces.attribute_value_length_limit),
         http_metrics=_http_metrics(meter_provider, meter, resource, r.metrics.cardinality_limit or 2000),
-        server_spans=_server_spans(tracer_provider, queues, r.traces.attribute_value_length_limit),
+        server_spans=_server_spans(tracer_provider, queues, r.traces.attribute_value_length_limit, scrubber),
         genai=GenAIInstruments(meter, prices),
         queues=queues,
         transports=transports,
@@ -291,7 +293,10 @@ def _http_metrics(
 
 
 def _server_spans(
-    provider: TracerProvider | None, queues: dict[str, BatchQueue[Any]], value_length_limit: int | None
+    provider: TracerProvider | None,
+    queues: dict[str, BatchQueue[Any]],
+    value_length_limit: int | None,
+    scrubber: Scrubber | None,
 ) -> ServerSpanFactory:
     from opentelemetry.sdk.trace import sampling
 
@@ -299,13 +304,16 @@ def _server_spans(
         return ServerSpanFactory(sampling.ALWAYS_OFF, None, None)
     puts = [queue.put for name, queue in queues.items() if name.startswith("traces")]
     if len(puts) > 1:
+        targets = tuple(puts)  # bound now: ``puts`` is rebound to the fan-out below
 
-        def fan_out(span: Any) -> None:
-            for put in puts:
-                put(span)
+        def fan_out(span: Any, size: int) -> None:
+            for put in targets:
+                put(span, size)
 
         puts = [fan_out]
-    return ServerSpanFactory(provider.sampler, puts[0] if puts else None, value_length_limit, provider)
+    return ServerSpanFactory(
+        provider.sampler, puts[0] if puts else None, value_length_limit, provider, scrubber
+    )
 
 
 def _log_exporter(transport: Transport, identity: ProcessIdentity, resource: Resource) -> Any:

@@ -24,11 +24,13 @@ from opentelemetry.sdk.trace import (
     TracerProvider,
     sampling,
 )
+from opentelemetry.trace import Status
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from otel_ops.config.settings import TracesOptions
 from otel_ops.instrumentation import _wire as wire
 from otel_ops.instrumentation._batch import BatchQueue, Outcome
+from otel_ops.instrumentation._limits import SPAN_OVERHEAD, attributes_size, events_size
 from otel_ops.instrumentation._resource import ProcessIdentity
 from otel_ops.instrumentation._scrub import Scrubber
 from otel_ops.instrumentation._server_span import SCOPE_BYTES, ServerSpan, encode_server_span
@@ -73,6 +75,7 @@ def build_tracer_provider(options: TracesOptions, resource: Resource) -> TracerP
     limits = SpanLimits(
         max_span_attributes=options.attribute_count_limit,
         max_attribute_length=options.attribute_value_length_limit,
+        max_span_attribute_length=options.attribute_value_length_limit,
         max_events=options.event_count_limit,
         max_links=options.link_count_limit,
     )
@@ -84,7 +87,8 @@ def install_propagator(options: TracesOptions) -> None:
 
 
 class QueuedSpanProcessor(SpanProcessor):
-    """Hands finished, sampled spans to a :class:`BatchQueue`; costs one deque append per span."""
+    """Hands finished, sampled spans to a :class:`BatchQueue` with their approximate size (their attribute
+    values are already cut to the span limits by the SDK)."""
 
     def __init__(self, queue: BatchQueue[ReadableSpan]) -> None:
         self._put = queue.put
@@ -95,13 +99,25 @@ class QueuedSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         if span.context.trace_flags.sampled:
-            self._put(span)
+            size = SPAN_OVERHEAD + len(span.name) + attributes_size(span._attributes)  # type: ignore[attr-defined]
+            events = span._events  # type: ignore[attr-defined]
+            if events:
+                size += events_size(events)
+            self._put(span, size)
 
     def shutdown(self) -> None:  # the Telemetry owner shuts the queue down with its deadline
         return None
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self.queue.flush(time.monotonic() + timeout_millis / 1000)
+
+
+def _scrub_status(status: Status | None, scrubber: Scrubber) -> Status | None:
+    """The status with its description scrubbed, or None when it needed nothing."""
+    if status is None or not status.description:
+        return None
+    clean = scrubber.text(status.description)
+    return None if clean == status.description else Status(status.status_code, clean)
 
 
 def _scrub_span(span: ReadableSpan, scrubber: Scrubber) -> None:
@@ -122,6 +138,9 @@ def _scrub_span(span: ReadableSpan, scrubber: Scrubber) -> None:
                 events.append(event)
         if changed:
             span._events = tuple(events)  # type: ignore[attr-defined]
+    status = _scrub_status(span.status, scrubber)
+    if status is not None:
+        span._status = status  # type: ignore[attr-defined]
 
 
 def _scrub_server_span(span: ServerSpan, scrubber: Scrubber) -> None:
@@ -132,6 +151,9 @@ def _scrub_server_span(span: ServerSpan, scrubber: Scrubber) -> None:
         clean = scrubber.attributes(attributes)
         if clean is not None:
             span._events[index] = (name, timestamp, clean)
+    status = _scrub_status(span._status, scrubber)
+    if status is not None:
+        span._status = status
 
 
 def span_exporter(

@@ -20,6 +20,7 @@ _pack_d = struct.Struct("<d").pack
 _VARINT_CACHE = [bytes([n]) for n in range(128)]
 _KV_CACHE: dict[tuple[str, Any], bytes] = {}
 _KV_CACHE_LIMIT = 8192
+_CACHED_VALUE_LENGTH = 40
 
 
 def varint(value: int) -> bytes:
@@ -80,15 +81,25 @@ def any_value(value: Any) -> bytes:
     return string(1, str(value))
 
 
+def _cacheable(value: Any) -> bool:
+    """Short values repeat (methods, routes, models, finish reasons); long ones rarely do, and would make
+    the bounded caches hold megabytes."""
+    if isinstance(value, (str, bytes)):
+        return len(value) <= _CACHED_VALUE_LENGTH
+    if isinstance(value, tuple):
+        return len(value) <= 8 and all(not isinstance(v, tuple) and _cacheable(v) for v in value)
+    return True
+
+
 def key_value(key: str, value: Any) -> bytes:
-    """``KeyValue``: key 1, value 2; cached for hashable values."""
+    """``KeyValue``: key 1, value 2; cached for short hashable values."""
     try:
         cached = _KV_CACHE.get((key, value))
     except TypeError:  # unhashable (a list attribute)
         return string(1, key) + length_delimited(2, any_value(value))
     if cached is None:
         cached = string(1, key) + length_delimited(2, any_value(value))
-        if len(_KV_CACHE) < _KV_CACHE_LIMIT:
+        if len(_KV_CACHE) < _KV_CACHE_LIMIT and _cacheable(value):
             _KV_CACHE[(key, value)] = cached
     return cached
 
@@ -110,7 +121,7 @@ def attributes(field: int, attrs: Mapping[str, Any] | None) -> bytes:
             continue
         if encoded is None:
             encoded = length_delimited(field, string(1, key) + length_delimited(2, any_value(value)))
-            if len(cache) < _KV_CACHE_LIMIT and not (isinstance(value, str) and len(value) > 40):
+            if len(cache) < _KV_CACHE_LIMIT and _cacheable(value):
                 cache[(field, key, value)] = encoded  # the common pairs come first and stay
         parts.append(encoded)
     return b"".join(parts)

@@ -101,3 +101,28 @@ def test_every_setting_is_documented():
     ):
         for name, env, _default, doc in s.describe(options):
             assert env and doc, name
+
+
+def test_queue_byte_bounds_and_value_length_limits_have_documented_defaults_and_variables():
+    traces, logs = s.resolve(s.TracesOptions(), {}), s.resolve(s.LogsOptions(), {})
+    assert traces.max_queue_bytes == logs.max_queue_bytes == 16 * 1024 * 1024
+    assert traces.attribute_value_length_limit == logs.attribute_value_length_limit == 8192
+    assert logs.body_length_limit == 16384
+
+    shared = {"OTEL_OPS_MAX_QUEUE_BYTES": "1000000", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "500"}
+    traces, logs = s.resolve(s.TracesOptions(), shared), s.resolve(s.LogsOptions(), shared)
+    assert traces.max_queue_bytes == logs.max_queue_bytes == 1_000_000
+    assert traces.attribute_value_length_limit == logs.attribute_value_length_limit == 500
+
+    per_signal = {
+        **shared,
+        "OTEL_OPS_BSP_MAX_QUEUE_BYTES": "2000000",
+        "OTEL_OPS_BLRP_MAX_QUEUE_BYTES": "3000000",
+        "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT": "600",
+        "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": "700",
+        "OTEL_OPS_LOG_BODY_LENGTH_LIMIT": "800",
+    }
+    traces, logs = s.resolve(s.TracesOptions(), per_signal), s.resolve(s.LogsOptions(), per_signal)
+    assert (traces.max_queue_bytes, logs.max_queue_bytes) == (2_000_000, 3_000_000)
+    assert (traces.attribute_value_length_limit, logs.attribute_value_length_limit) == (600, 700)
+    assert logs.body_length_limit == 800

@@ -73,3 +73,44 @@ def test_headers_and_gzip_compression_reach_the_collector(sink):
     assert traces[0].headers["x-team"] == "ai platform"
     assert traces[0].headers["authorization"] == "Bearer t0k3n"
     assert [s["name"] for s in sink.spans()] == ["console-span"]
+
+
+SERVER_SPAN_SCRIPT = """
+import otel_ops
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+app = FastAPI()
+
+
+@app.get("/ping")
+def ping() -> dict[str, int]:
+    return {"ok": 1}
+
+
+otel_ops.configure(app=app)
+with TestClient(app) as client:
+    assert client.get("/ping").status_code == 200
+otel_ops.shutdown()
+"""
+
+
+def test_server_spans_reach_every_trace_exporter(sink):
+    env = service_env(
+        sink,
+        OTEL_TRACES_EXPORTER="otlp,console",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="none",
+        OTEL_OPS_LOG_CONSOLE="none",
+    )
+    result = run_python(SERVER_SPAN_SCRIPT, env)
+    printed = [
+        span["name"]
+        for line in result.stdout.splitlines()
+        if line.startswith("{")
+        for rs in json.loads(line).get("resourceSpans", [])
+        for ss in rs["scopeSpans"]
+        for span in ss["spans"]
+    ]
+    assert printed == ["GET /ping"]
+    assert [s["name"] for s in sink.spans()] == ["GET /ping"]

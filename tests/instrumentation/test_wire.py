@@ -24,7 +24,9 @@ def test_any_values_round_trip():
 
 def test_server_span_round_trips():
     spans: list = []
-    factory = ServerSpanFactory(sampling.ParentBased(sampling.ALWAYS_ON), spans.append, None)
+    factory = ServerSpanFactory(
+        sampling.ParentBased(sampling.ALWAYS_ON), lambda span, size: spans.append(span), None
+    )
     span = factory.start("GET", None, {"http.request.method": "GET", "server.port": 8000, **VALUES})
     span.update_name("GET /items/{id}")
     span.record_exception(ValueError("bad"))
@@ -85,3 +87,23 @@ def test_log_batch_round_trips():
     second, unsampled = scopes["app.db"]
     assert second.severity_number == 17 and second.trace_id == b""
     assert unsampled.trace_id.hex() == trace_id and unsampled.flags == 0
+
+
+def test_encoding_long_values_keeps_no_copies_of_them():
+    import gc
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(1500):
+            text = f"{i:06d}" + "x" * 8000
+            nested = {"request": {"body": text}, "values": (text, "plain")}
+            wire.attributes(6, {"detail": text, **nested})
+            wire.any_value(nested)
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert retained < 2_000_000, f"{retained} bytes kept after encoding 1500 distinct 8 kB values"
