@@ -9,7 +9,8 @@ memory: ``detector.update(timestamp, value) -> AnomalyResult``.  Build one from 
 """
 
 from otel_ops.sidecar.anomaly.absence import BurstAbsenceDetector
-from otel_ops.sidecar.anomaly.batch import score_series, stream_results
+from otel_ops.sidecar.anomaly.arrival import Arrival, ArrivalGuard, Oddity, OddityTally
+from otel_ops.sidecar.anomaly.batch import ScoredSeries, score_arrivals, score_series, stream_results
 from otel_ops.sidecar.anomaly.config import (
     AbsenceConfig,
     CalibrationConfig,
@@ -33,6 +34,8 @@ from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
 __all__ = [
     "AbsenceConfig",
     "AnomalyResult",
+    "Arrival",
+    "ArrivalGuard",
     "BurstAbsenceDetector",
     "CalibrationConfig",
     "EnsembleConfig",
@@ -40,8 +43,11 @@ __all__ = [
     "ExhaustionConfig",
     "ExhaustionForecaster",
     "NoveltyConfig",
+    "Oddity",
+    "OddityTally",
     "PatternConfig",
     "PatternNoveltyDetector",
+    "ScoredSeries",
     "SeasonalBaselineDetector",
     "SeasonalConfig",
     "SeriesFormatError",
@@ -51,6 +57,7 @@ __all__ = [
     "TimeSeries",
     "ValueNoveltyDetector",
     "read_series_csv",
+    "score_arrivals",
     "score_series",
     "stream_results",
 ]
