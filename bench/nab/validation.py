@@ -21,6 +21,7 @@ scores are cached (``bench.nab.score_cache``), so a second run costs the thresho
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -154,7 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="processes scoring files (default 1)")
     parser.add_argument("--no-grid", action="store_true", help="default settings only (threshold CV)")
     parser.add_argument("--only", default="", help="comma-separated row names to run (default: all)")
+    parser.add_argument(
+        "--config", default="{}", help="top-level EnsembleConfig settings for every row, as JSON"
+    )
     args = parser.parse_args(argv)
+    overrides = json.loads(args.config)
 
     _init(args.nab_dir)
     corpus = _CORPUS
@@ -186,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if wanted and name not in wanted:
             continue
         started = time.perf_counter()
+        base = EnsembleConfig.model_validate({**base.model_dump(), **overrides})
         variants = list(grid(base, prefixes)) if not args.no_grid else [("defaults", base)]
         results: list[tuple[str, float, dict[Split, FoldOutcome]]] = []
         for label, config in variants:

@@ -116,9 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--step", type=float, default=60.0, help="seconds between points")
     parser.add_argument("--days", type=float, default=14.0)
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kinds")
+    parser.add_argument("--config", default="{}", help="EnsembleConfig settings as JSON (default: defaults)")
     args = parser.parse_args(argv)
 
-    base = EnsembleConfig()
+    base = EnsembleConfig.model_validate_json(args.config)
     seeds = range(args.seeds)
     started = time.perf_counter()
     outcomes = [

@@ -30,6 +30,7 @@ from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.series_csv import SeriesFormatError, TimeSeries, read_series_csv
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
+from otel_ops.sidecar.anomaly.step_scaling import scale_to_step
 
 __all__ = [
     "AbsenceConfig",
@@ -57,6 +58,7 @@ __all__ = [
     "TimeSeries",
     "ValueNoveltyDetector",
     "read_series_csv",
+    "scale_to_step",
     "score_arrivals",
     "score_series",
     "stream_results",

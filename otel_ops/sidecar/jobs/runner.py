@@ -159,7 +159,7 @@ class AnomalyJobRunner:
         key = series_name(labels)
         detector = state.detectors.get(key)
         if detector is None:
-            detector = state.detectors[key] = EnsembleDetector(job.detector)
+            detector = state.detectors[key] = EnsembleDetector(job.detector, step_seconds=job.step)
             state.arrivals[key] = ArrivalGuard(expected_step=job.step)
             state.oddities[key] = OddityTally()
         guard, tally = state.arrivals[key], state.oddities[key]
