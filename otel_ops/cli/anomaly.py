@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -21,21 +22,23 @@ def _write_scores(handle: TextIO, timestamps: list[str], values: list[float], sc
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(OUTPUT_COLUMNS)
     for timestamp, value, score in zip(timestamps, values, scores, strict=True):
-        writer.writerow((timestamp, repr(value), f"{score:.6f}"))
+        writer.writerow((timestamp, repr(value) if math.isfinite(value) else "", f"{score:.6f}"))
 
 
 @app.command("score")
 def score(
-    file: Annotated[Path, typer.Argument(help="CSV with a 'timestamp,value' header, sorted by time.")],
+    file: Annotated[Path, typer.Argument(help="CSV with a 'timestamp,value' header.")],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Where to write the scored CSV (default: stdout).")
     ] = None,
 ) -> None:
     """Score every point of FILE with the streaming ensemble detector (each point sees only its past).
 
-    Writes 'timestamp,value,anomaly_score' with the score in 0..1.
+    Writes 'timestamp,value,anomaly_score' with the score in 0..1, one row per input row, in file order.
+    Rows are scored in the order they appear: timestamps out of order or repeated (a clock stepped back),
+    gaps and missing values (empty, nan) are handled and counted in a warning; a missing value scores 0.
     """
-    from otel_ops.sidecar.anomaly import EnsembleConfig, SeriesFormatError, read_series_csv, score_series
+    from otel_ops.sidecar.anomaly import EnsembleConfig, SeriesFormatError, read_series_csv, score_arrivals
 
     errors = Console(stderr=True)
     try:
@@ -45,6 +48,7 @@ def score(
         raise typer.Exit(code=1) from None
 
     config = EnsembleConfig()
+    locations = [f"line {n}" for n in series.line_numbers]
     if len(series) >= PROGRESS_MIN_ROWS:
         columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=errors, transient=True) as progress:
@@ -58,9 +62,19 @@ def score(
                 if counter % step == 0:
                     progress.update(task, completed=counter)
 
-            scores = score_series(series.epoch_seconds, series.values, config, on_point=advance)
+            scored = score_arrivals(
+                series.epoch_seconds, series.values, config, on_point=advance, locations=locations
+            )
     else:
-        scores = score_series(series.epoch_seconds, series.values, config)
+        scored = score_arrivals(series.epoch_seconds, series.values, config, locations=locations)
+    scores = scored.scores
+    if scored.oddities:
+        errors.print(
+            f"[bold yellow]warning:[/] {file}: scored all {len(scores)} rows in file order; odd rows: "
+            f"{scored.oddities.summary()}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
     if output is None:
         _write_scores(sys.stdout, series.timestamp_text, series.values, scores)

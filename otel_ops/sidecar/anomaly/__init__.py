@@ -9,7 +9,8 @@ memory: ``detector.update(timestamp, value) -> AnomalyResult``.  Build one from 
 """
 
 from otel_ops.sidecar.anomaly.absence import BurstAbsenceDetector
-from otel_ops.sidecar.anomaly.batch import score_series, stream_results
+from otel_ops.sidecar.anomaly.arrival import Arrival, ArrivalGuard, Oddity, OddityTally
+from otel_ops.sidecar.anomaly.batch import ScoredSeries, score_arrivals, score_series, stream_results
 from otel_ops.sidecar.anomaly.config import (
     AbsenceConfig,
     CalibrationConfig,
@@ -29,10 +30,13 @@ from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.series_csv import SeriesFormatError, TimeSeries, read_series_csv
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
+from otel_ops.sidecar.anomaly.step_scaling import scale_to_step
 
 __all__ = [
     "AbsenceConfig",
     "AnomalyResult",
+    "Arrival",
+    "ArrivalGuard",
     "BurstAbsenceDetector",
     "CalibrationConfig",
     "EnsembleConfig",
@@ -40,8 +44,11 @@ __all__ = [
     "ExhaustionConfig",
     "ExhaustionForecaster",
     "NoveltyConfig",
+    "Oddity",
+    "OddityTally",
     "PatternConfig",
     "PatternNoveltyDetector",
+    "ScoredSeries",
     "SeasonalBaselineDetector",
     "SeasonalConfig",
     "SeriesFormatError",
@@ -51,6 +58,8 @@ __all__ = [
     "TimeSeries",
     "ValueNoveltyDetector",
     "read_series_csv",
+    "scale_to_step",
+    "score_arrivals",
     "score_series",
     "stream_results",
 ]

@@ -170,6 +170,13 @@ class EnsembleConfig(_Settings):
         description="...is multiplied by this (an incident alerts once, then goes quiet).",
     )
     full_scale_log10: float = Field(8.0, gt=0.0, description="Log10 tail probability that scores 1.0.")
+    reference_step_seconds: float = Field(
+        300.0,
+        gt=0.0,
+        description="Step the default point counts are stated for (288 points = a day of 5-minute points). "
+        "On a series with another step, settings left at their defaults are scaled to span the same time; "
+        "settings given explicitly are used as given.",
+    )
 
     @model_validator(mode="after")
     def _needs_a_detector(self) -> EnsembleConfig:

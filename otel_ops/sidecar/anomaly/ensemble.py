@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
+from statistics import median
 
 from otel_ops.sidecar.anomaly.absence import BurstAbsenceDetector
 from otel_ops.sidecar.anomaly.config import EnsembleConfig
@@ -12,7 +14,10 @@ from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
+from otel_ops.sidecar.anomaly.step_scaling import scale_to_step
 from otel_ops.sidecar.anomaly.tail_calibration import probability_to_score
+
+STEP_SAMPLE_POINTS = 16
 
 
 class EnsembleDetector:
@@ -33,11 +38,22 @@ class EnsembleDetector:
     ``refractory_damping`` (a refractory period): the aftermath of an incident (recovery, a second burst of
     the same episode) does not alert again.  On NAB this removes FP points without losing windows, since
     only the first detection inside an anomaly window earns a reward.  The exhaustion forecast is not damped.
+
+    Default spans are converted to the series' step (:mod:`~otel_ops.sidecar.anomaly.step_scaling`): the
+    step given here (a live job's), or else the median step of the first ``STEP_SAMPLE_POINTS`` points,
+    which are scored 0 and learnt from once the step is known.
     """
 
-    def __init__(self, config: EnsembleConfig | None = None) -> None:
+    def __init__(self, config: EnsembleConfig | None = None, step_seconds: float | None = None) -> None:
         self.config = config or EnsembleConfig()
-        cfg = self.config
+        self._step = step_seconds if step_seconds is not None and step_seconds > 0 else None
+        self._pending: list[tuple[float, float]] | None = []
+        if self._step is not None:
+            self._build(self._step)
+
+    def _build(self, step_seconds: float) -> None:
+        self._pending = None
+        self.effective_config = cfg = scale_to_step(self.config, step_seconds)
         self.seasonal = SeasonalBaselineDetector(cfg.seasonal) if cfg.seasonal is not None else None
         self.spike = SpikeLevelShiftDetector(cfg.spike) if cfg.spike is not None else None
         self.novelty = ValueNoveltyDetector(cfg.novelty) if cfg.novelty is not None else None
@@ -48,6 +64,18 @@ class EnsembleDetector:
         self._points_since_alert: int | None = None
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
+        pending = self._pending
+        if pending is not None:
+            pending.append((timestamp, value))
+            steps = [b[0] - a[0] for a, b in itertools.pairwise(pending) if b[0] > a[0]]
+            if len(steps) < STEP_SAMPLE_POINTS - 1 and len(pending) < 4 * STEP_SAMPLE_POINTS:
+                return AnomalyResult(timestamp=timestamp, value=value, score=0.0)
+            self._build(median(steps) if steps else self.config.reference_step_seconds)
+            for past_timestamp, past_value in pending[:-1]:
+                self._score(past_timestamp, past_value)
+        return self._score(timestamp, value)
+
+    def _score(self, timestamp: float, value: float) -> AnomalyResult:
         components: dict[str, float] = {}
         probabilities: list[float] = []
         band: AnomalyResult | None = None
@@ -82,7 +110,7 @@ class EnsembleDetector:
 
         probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0
         score = self._refractory(
-            self._damp_repeats(probability_to_score(probability, self.config.full_scale_log10))
+            self._damp_repeats(probability_to_score(probability, self.effective_config.full_scale_log10))
         )
 
         time_to_exhaustion: float | None = None
@@ -99,14 +127,14 @@ class EnsembleDetector:
             expected=band.expected if band is not None else None,
             lower=band.lower if band is not None else None,
             upper=band.upper if band is not None else None,
-            is_anomaly=score >= self.config.alert_score,
+            is_anomaly=score >= self.effective_config.alert_score,
             tail_probability=probability,
             time_to_exhaustion_seconds=time_to_exhaustion,
             components=components,
         )
 
     def _refractory(self, score: float) -> float:
-        cfg = self.config
+        cfg = self.effective_config
         since = self._points_since_alert
         if since is not None:
             since += 1
@@ -118,9 +146,9 @@ class EnsembleDetector:
         return score
 
     def _damp_repeats(self, score: float) -> float:
-        if self.config.repeat_window_points == 0:
+        if self.effective_config.repeat_window_points == 0:
             return score
         recent = self._recent_scores
-        damped = score if not recent or score > max(recent) else score * self.config.repeat_damping
+        damped = score if not recent or score > max(recent) else score * self.effective_config.repeat_damping
         recent.append(score)
         return damped

@@ -1,4 +1,10 @@
-"""Reading ``timestamp,value`` CSV files, with errors that say which line is wrong and how to fix it."""
+"""Reading ``timestamp,value`` CSV files, with errors that say which line is wrong and how to fix it.
+
+Rows are kept in file order, whatever their timestamps (out of order, repeated, with gaps): scoring
+handles those in arrival order (:mod:`otel_ops.sidecar.anomaly.arrival`).  A missing value (an empty
+cell, ``nan``, ``null``, ``inf`` ...) is kept as NaN for the same reason.  Only a file that cannot be read
+as a series at all (no header, a timestamp or value that is not one) is refused.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REQUIRED_COLUMNS = ("timestamp", "value")
+MISSING_VALUE_TEXTS = frozenset({"", "nan", "-nan", "null", "none", "na", "n/a", "-", "inf", "+inf", "-inf"})
 
 
 class SeriesFormatError(ValueError):
@@ -25,11 +32,13 @@ class SeriesFormatError(ValueError):
 
 @dataclass
 class TimeSeries:
-    """A series as read from a file: the timestamps' original text, as Unix seconds, and the values."""
+    """A series as read from a file, in file order: the timestamps' original text, as Unix seconds, the
+    values (NaN where missing) and each row's line number in the file."""
 
     timestamp_text: list[str] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    line_numbers: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -50,8 +59,16 @@ def parse_timestamp(text: str) -> float:
     return number
 
 
+def parse_value(text: str) -> float:
+    """The value of a cell: a finite number, or NaN for a missing one; ``ValueError`` for other text."""
+    if text.strip().lower() in MISSING_VALUE_TEXTS:
+        return math.nan
+    value = float(text)
+    return value if math.isfinite(value) else math.nan
+
+
 def read_series_csv(path: Path) -> TimeSeries:
-    """Read and validate a whole file; nothing is returned unless every row is valid."""
+    """Read a whole file in file order; nothing is returned unless every row is readable."""
     if not path.exists():
         raise SeriesFormatError(path, None, "file not found", "Check the path.")
     if not path.is_file():
@@ -74,7 +91,6 @@ def read_series_csv(path: Path) -> TimeSeries:
         value_column = columns.index("value")
         needed = max(time_column, value_column) + 1
 
-        previous = -math.inf
         for row in reader:
             line = reader.line_num
             if not row or all(not cell.strip() for cell in row):
@@ -97,25 +113,16 @@ def read_series_csv(path: Path) -> TimeSeries:
                     "Use ISO 8601 such as 2024-05-01 12:00:00 or 2024-05-01T12:00:00Z, or Unix seconds.",
                 ) from None
             try:
-                value = float(value_text)
+                value = parse_value(value_text)
             except ValueError:
-                value = math.nan
-            if not math.isfinite(value):
                 raise SeriesFormatError(
                     path,
                     line,
-                    f"the value {value_text!r} is not a finite number",
-                    "Use a plain number such as 12.5; drop or fill rows with missing values.",
-                )
-            if epoch < previous:
-                raise SeriesFormatError(
-                    path,
-                    line,
-                    "the timestamp is earlier than the previous row's",
-                    "Sort the file by timestamp.",
-                )
-            previous = epoch
+                    f"the value {value_text!r} is not a number",
+                    "Use a plain number such as 12.5; leave the cell empty (or 'nan') for a missing value.",
+                ) from None
             series.timestamp_text.append(time_text)
             series.epoch_seconds.append(epoch)
             series.values.append(value)
+            series.line_numbers.append(line)
     return series

@@ -11,10 +11,11 @@ jobs:
     annotations: {runbook_url: https://example.org/runbooks/errors}
     detector: {}                # EnsembleConfig fields (otel_ops.sidecar.anomaly)
 
-Detector settings that count points (windows, warm-ups, quiet periods) count points of ``step_seconds``.
-Their defaults are chosen for 5-minute points (288 points = a day, 2016 = a week): with
-``step_seconds: 300`` a job gets the spans their descriptions name; with a shorter step every span is
-shorter in proportion.
+Detector settings that span time (windows, warm-ups, quiet periods) have defaults stated in 5-minute
+points (288 points = a day, 2016 = a week); a job gets them converted to its own ``step_seconds``, so a
+1-minute job keeps a day of 1-minute points.  A setting given explicitly under ``detector`` is used as
+given, in points of ``step_seconds``.  Points arriving oddly (gaps, non-finite values) are scored as they
+come and counted in a warning (``otel_ops.sidecar.anomaly.arrival``).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from otel_ops.sidecar.alerts.client import AlertmanagerClient
-from otel_ops.sidecar.anomaly import AnomalyResult, EnsembleDetector
+from otel_ops.sidecar.anomaly import AnomalyResult, ArrivalGuard, EnsembleDetector, OddityTally
 from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.jobs.config import AnomalyJob
 from otel_ops.sidecar.metrics import SidecarMetrics
@@ -49,9 +49,26 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.6g}"
 
 
+def _warn_new_oddities(job: AnomalyJob, key: str, before: dict[str, int], tally: OddityTally) -> None:
+    """One warning per run and series when points arrived oddly: counts per kind in this run."""
+    now = tally.as_dict()
+    new = {kind: now[kind] - before[kind] for kind in now if now[kind] > before[kind]}
+    if new:
+        counts = ", ".join(f"{kind} {count}" for kind, count in new.items())
+        _logger.warning(
+            "anomaly job %s, series %s: points scored in arrival order despite: %s (since start: %s)",
+            job.name,
+            key,
+            counts,
+            tally.summary(),
+        )
+
+
 @dataclass
 class JobState:
     detectors: dict[str, EnsembleDetector] = field(default_factory=dict)
+    arrivals: dict[str, ArrivalGuard] = field(default_factory=dict)
+    oddities: dict[str, OddityTally] = field(default_factory=dict)
     last_point: dict[str, float] = field(default_factory=dict)
     next_start: float | None = None
     pending: list[dict[str, Any]] = field(default_factory=list)
@@ -142,16 +159,25 @@ class AnomalyJobRunner:
         key = series_name(labels)
         detector = state.detectors.get(key)
         if detector is None:
-            detector = state.detectors[key] = EnsembleDetector(job.detector)
+            detector = state.detectors[key] = EnsembleDetector(job.detector, step_seconds=job.step)
+            state.arrivals[key] = ArrivalGuard(expected_step=job.step)
+            state.oddities[key] = OddityTally()
+        guard, tally = state.arrivals[key], state.oddities[key]
+        odd_before = tally.as_dict()
         anomalies = []
         last = state.last_point.get(key, -math.inf)
         result: AnomalyResult | None = None
         for raw_ts, raw_value in series.get("values") or []:
             timestamp, value = float(raw_ts), float(raw_value)
-            if timestamp <= last or not math.isfinite(value):
-                continue
-            result = detector.update(timestamp, value)
+            if timestamp <= last:
+                continue  # already scored by an earlier run
             last = timestamp
+            arrival = guard.admit(timestamp, value)
+            if arrival.oddities:
+                tally.add(arrival, _iso(timestamp), guard.last_missing_points)
+            if arrival.value is None:
+                continue
+            result = detector.update(arrival.detector_time, arrival.value)
             if result.is_anomaly:
                 anomalies.append(result)
                 state.pending.append(await self._alert(job, labels, key, result))
@@ -169,6 +195,7 @@ class AnomalyJobRunner:
                     },
                 )
         state.last_point[key] = last
+        _warn_new_oddities(job, key, odd_before, tally)
         if result is not None:
             self.metrics.anomaly_score.labels(job=job.name, series=key).set(result.score)
         del state.pending[:-MAX_PENDING_ALERTS]

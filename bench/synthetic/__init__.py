@@ -1,0 +1,1 @@
+"""Synthetic operations series with known ground truth."""

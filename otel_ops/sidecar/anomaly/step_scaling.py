@@ -1,0 +1,84 @@
+"""Detector spans in time, not in points: default settings converted by the series' own step.
+
+The defaults of the settings that span time (a day of forecast errors, a week of values, the warm-up, the
+quiet period after an alert) are given in points of ``EnsembleConfig.reference_step_seconds`` (5 minutes:
+288 points = a day).  For a series with another step they are scaled so that they cover the same time: a
+1-minute series keeps 1440 points for "a day".  Settings that count something other than points of the
+series (pattern steps, silences, bursts) and the "last few points" of the fast forecasts are not scaled.
+
+A setting given explicitly (in a jobs file or a config object) is used as given, in points.  A scaled
+span is capped at ``MAX_SPAN_POINTS`` (a week of 1-minute points), which bounds a series' memory and
+per-point cost on very short steps (there, "a week" becomes the last ``MAX_SPAN_POINTS`` points).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from annotated_types import Ge
+from pydantic import BaseModel
+
+from otel_ops.sidecar.anomaly.config import (
+    AbsenceConfig,
+    CalibrationConfig,
+    EnsembleConfig,
+    NoveltyConfig,
+    PatternConfig,
+    SeasonalConfig,
+    SpikeConfig,
+)
+
+MAX_SPAN_POINTS = 10_080
+
+# Per settings class: the fields that are time spans counted in points of the series.
+TIME_SPAN_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
+    EnsembleConfig: ("repeat_window_points", "refractory_points"),
+    SeasonalConfig: ("error_points", "selection_half_life_points"),
+    SpikeConfig: ("error_points", "reference_points"),
+    NoveltyConfig: ("window_points", "min_points"),
+    PatternConfig: ("step_points", "range_points", "min_points"),
+    AbsenceConfig: ("window_points", "min_points"),
+}
+# Detectors whose calibration history is one surprise per point (pattern: per step; absence: per silence).
+CALIBRATED_PER_POINT = ("seasonal", "spike", "novelty")
+CALIBRATION_SPANS = ("history_points", "warmup_points")
+
+
+def _minimum(model: type[BaseModel], name: str) -> float:
+    for constraint in model.model_fields[name].metadata:
+        if isinstance(constraint, Ge):
+            return float(constraint.ge)  # type: ignore[arg-type]
+    return 1.0
+
+
+def _scaled(model: BaseModel, fields: tuple[str, ...], factor: float, all_default: bool) -> dict[str, Any]:
+    """Updates for the span ``fields`` of ``model`` that were left at their defaults."""
+    updates: dict[str, Any] = {}
+    for name in fields:
+        if not all_default and name in model.model_fields_set:
+            continue
+        value = getattr(model, name)
+        scaled = min(max(value * factor, _minimum(type(model), name)), max(value, MAX_SPAN_POINTS))
+        updates[name] = round(scaled) if isinstance(value, int) else scaled
+    return updates
+
+
+def scale_to_step(config: EnsembleConfig, step_seconds: float) -> EnsembleConfig:
+    """``config`` with its default time spans converted from the reference step to ``step_seconds``."""
+    factor = config.reference_step_seconds / step_seconds
+    if factor == 1.0 or step_seconds <= 0.0:
+        return config
+    updates = _scaled(config, TIME_SPAN_FIELDS[EnsembleConfig], factor, all_default=False)
+    for name in ("seasonal", "spike", "novelty", "pattern", "absence"):
+        detector = getattr(config, name)
+        if detector is None:
+            continue
+        all_default = name not in config.model_fields_set
+        detector_updates = _scaled(detector, TIME_SPAN_FIELDS[type(detector)], factor, all_default)
+        if name in CALIBRATED_PER_POINT:
+            calibration: CalibrationConfig = detector.calibration
+            calibration_default = all_default or "calibration" not in detector.model_fields_set
+            calibration_updates = _scaled(calibration, CALIBRATION_SPANS, factor, calibration_default)
+            detector_updates["calibration"] = calibration.model_copy(update=calibration_updates)
+        updates[name] = detector.model_copy(update=detector_updates)
+    return config.model_copy(update=updates)

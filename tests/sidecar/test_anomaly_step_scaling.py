@@ -1,0 +1,55 @@
+"""Default detector spans are time spans: a 1-minute series gets a day of 1-minute points for "a day"."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from otel_ops.sidecar.anomaly import EnsembleConfig, EnsembleDetector, scale_to_step
+
+START = 1_700_006_400
+
+
+def feed(detector: EnsembleDetector, step: float, points: int, seed: int = 0) -> list[bool]:
+    rng = np.random.default_rng(seed)
+    timestamps = START + np.arange(points) * step
+    values = 50 + 10 * np.sin(2 * np.pi * (timestamps % 86_400) / 86_400) + rng.normal(0, 1, points)
+    return [
+        detector.update(t, v).is_anomaly for t, v in zip(timestamps.tolist(), values.tolist(), strict=True)
+    ]
+
+
+@pytest.mark.parametrize(("step", "week_of_points"), [(300.0, 2016), (60.0, 10_080), (3600.0, 168)])
+def test_the_series_own_step_sets_the_spans(step: float, week_of_points: int) -> None:
+    detector = EnsembleDetector()
+    feed(detector, step, 40)
+    spans = detector.effective_config
+    assert spans.novelty is not None and spans.novelty.window_points == week_of_points
+    assert spans.absence is not None and spans.absence.window_points == week_of_points
+    assert spans.spike is not None and spans.spike.error_points == week_of_points // 7
+    assert spans.refractory_points == week_of_points // 14
+
+
+def test_a_live_jobs_step_is_used_before_any_point_arrives() -> None:
+    detector = EnsembleDetector(step_seconds=60.0)
+    assert detector.effective_config.refractory_points == 720
+
+
+def test_settings_given_explicitly_are_used_as_given() -> None:
+    config = EnsembleConfig.model_validate(
+        {"refractory_points": 10, "spike": {"error_points": 16, "calibration": {"warmup_points": 16}}}
+    )
+    scaled = scale_to_step(config, 1.0)
+    assert scaled.refractory_points == 10
+    assert scaled.spike is not None and scaled.spike.error_points == 16
+    assert scaled.spike.calibration.warmup_points == 16
+    assert scaled.spike.calibration.history_points == 10_080  # left at its default: scaled, capped
+    assert scaled.repeat_window_points == 10_080
+
+
+def test_one_minute_series_alerts_less_with_time_spans_than_with_five_minute_point_counts() -> None:
+    points = 9 * 1440
+    with_time_spans = sum(sum(feed(EnsembleDetector(), 60.0, points, seed)) for seed in range(3))
+    as_points = EnsembleConfig(reference_step_seconds=60.0)  # point counts taken as 1-minute points
+    with_point_counts = sum(sum(feed(EnsembleDetector(as_points), 60.0, points, seed)) for seed in range(3))
+    assert with_time_spans < with_point_counts
