@@ -8,7 +8,9 @@ first ``/health/detailed`` request of each case is not timed: it waits for the h
 
 1. Health: ``/health/detailed`` with every dependency refusing connections (the baseline: checks fail at
    once), then with Prometheus accepting connections and never answering (its check runs into the check
-   timeout, 2 s); ``/health/live`` idle (baseline) and while ``/health/detailed`` requests wait on the hung
+   timeout, 2 s): one request at a time, ``--requests`` at once (and how many rounds of checks they
+   started), and one sent while another request's round waits; ``/health/live``
+   idle (baseline) and while ``/health/detailed`` requests wait on the hung
    Prometheus. Targets: detailed answers within the check timeout plus a little; live does not wait.
 2. Anomaly job cadence: one job (``interval_seconds: 1``, a steady series) against a real Prometheus; the
    time between the starts of consecutive runs, against a bare asyncio loop sleeping the same interval in
@@ -23,12 +25,12 @@ import asyncio
 import itertools
 import json
 import logging
-import socket
 import statistics
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ import httpx
 from otel_ops.sidecar.jobs import AnomalyJobRunner
 from otel_ops.sidecar.settings import SidecarSettings
 from tests.collector.processes import start_prometheus
+from tests.sidecar.hanging_server import HangingServer
 from tests.sidecar.servers import Sidecar
 from tests.support.ports import free_port
 
@@ -53,29 +56,27 @@ def latencies(url: str, count: int) -> list[float]:
     return timings
 
 
-class HungServer:
-    """Accepts connections and never answers; counts the connections it got."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.connections: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                self.connections.append(self.listener.accept()[0])
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self.listener.close()
-        for connection in self.connections:
-            connection.close()
+def concurrent_latencies(url: str, count: int) -> list[float]:
+    """``count`` requests sent at once (one thread each); each one's latency."""
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda _: latencies(url, 1)[0], range(count)))
 
 
-def live_while_detailed_waits(url: str, hung: HungServer, count: int) -> list[float]:
+def joining_latency(url: str, hung: HangingServer, count: int) -> list[float]:
+    """Latency of a request sent while another request's round waits on ``hung`` (``count`` times)."""
+    timings = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for _ in range(count):
+            asked = hung.requests
+            first = pool.submit(latencies, url, 1)
+            while hung.requests == asked:  # until the first request's round waits on the hung dependency
+                time.sleep(0.01)
+            timings.extend(latencies(url, 1))
+            first.result()
+    return timings
+
+
+def live_while_detailed_waits(url: str, hung: HangingServer, count: int) -> list[float]:
     """``/health/live`` latencies while ``/health/detailed`` requests keep waiting on ``hung``."""
     stop = threading.Event()
 
@@ -83,11 +84,11 @@ def live_while_detailed_waits(url: str, hung: HungServer, count: int) -> list[fl
         while not stop.is_set():
             latencies(f"{url}/health/detailed", 1)
 
-    connected = len(hung.connections)
+    asked = hung.requests
     busy = threading.Thread(target=keep_detailed_busy)
     busy.start()
     try:
-        while len(hung.connections) == connected:  # until a check waits on the hung dependency
+        while hung.requests == asked:  # until a check waits on the hung dependency
             time.sleep(0.01)
         return latencies(f"{url}/health/live", count)
     finally:
@@ -95,9 +96,11 @@ def live_while_detailed_waits(url: str, hung: HungServer, count: int) -> list[fl
         busy.join()
 
 
-def health(data: Path, requests: int) -> dict[str, list[float]]:
+def health(data: Path, requests: int) -> tuple[dict[str, list[float]], int]:
+    """Latencies per case, and how many rounds of checks the concurrent requests started."""
     refused = f"http://127.0.0.1:{free_port()}"  # claimed, nothing listens
-    hung_server = HungServer()
+    hung_server = HangingServer()
+    rounds = 0
     hung = hung_server.url
     results: dict[str, list[float]] = {}
     try:
@@ -118,10 +121,18 @@ def health(data: Path, requests: int) -> dict[str, list[float]]:
                 latencies(f"{sidecar.url}/health/detailed", 1)
                 results[f"detailed {name}"] = latencies(f"{sidecar.url}/health/detailed", requests)
                 if name == "hung":
+                    asked = hung_server.requests
+                    results["detailed concurrent"] = concurrent_latencies(
+                        f"{sidecar.url}/health/detailed", requests
+                    )
+                    rounds = hung_server.requests - asked
+                    results["detailed joining"] = joining_latency(
+                        f"{sidecar.url}/health/detailed", hung_server, requests
+                    )
                     results["live hung"] = live_while_detailed_waits(sidecar.url, hung_server, requests * 10)
     finally:
         hung_server.close()
-    return results
+    return results, rounds
 
 
 def record_run_starts(starts: list[float]) -> Callable[[], None]:
@@ -192,7 +203,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="otel-ops-bench-") as tmp:
         data = Path(tmp)
-        timings = health(data, args.requests)
+        timings, rounds = health(data, args.requests)
         periods, bare_periods = job_cadence(data, args.job_seconds)
 
     timeout = SidecarSettings.model_fields["check_timeout"].default
@@ -201,6 +212,18 @@ def main() -> None:
     rows = [
         ("`/health/detailed`", "all refusing connections (baseline)", "detailed refused", detailed_base),
         ("`/health/detailed`", "Prometheus accepting, never answering", "detailed hung", detailed_base),
+        (
+            f"`/health/detailed`, {args.requests} at once ({rounds} round(s) of checks)",
+            "Prometheus never answering",
+            "detailed concurrent",
+            detailed_base,
+        ),
+        (
+            "`/health/detailed` while another request's round waits",
+            "Prometheus never answering",
+            "detailed joining",
+            detailed_base,
+        ),
         ("`/health/live`", "idle (baseline)", "live idle", live_base),
         ("`/health/live`", "while `/health/detailed` waits on the hung Prometheus", "live hung", live_base),
     ]

@@ -151,6 +151,7 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
                 for task in context.tasks:
                     task.cancel()
                 await asyncio.gather(*context.tasks, return_exceptions=True)
+                await health.aclose()  # its checks use the HTTP client closed next
 
     app = FastAPI(title="otel-ops sidecar", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
