@@ -8,7 +8,6 @@ import random
 import pytest
 
 from bench.nab.baselines import null_scores, perfect_scores, random_scores
-from bench.nab.corpus import LabelledFile
 from bench.nab.evaluation import evaluate
 from bench.nab.profiles import REWARD_LOW_FN, REWARD_LOW_FP, STANDARD
 from bench.nab.scoring import (
@@ -20,9 +19,8 @@ from bench.nab.scoring import (
     sweep_file,
     threshold_scores,
 )
-from otel_ops.sidecar.anomaly import TimeSeries
+from tests.sidecar.nab_files import ROWS, labelled_file
 
-ROWS = 400
 WINDOW = (200, 299)  # 100 rows; probation is the first 60 rows
 
 
@@ -124,15 +122,6 @@ def test_normalisation_maps_null_to_0_and_perfect_to_100() -> None:
     assert normalized_score(-3.0, -3.0, 3, STANDARD) == 0.0
     assert normalized_score(3.0, -3.0, 3, STANDARD) == 100.0
     assert normalized_score(-6.0, -6.0, 3, REWARD_LOW_FN) == 0.0
-
-
-def labelled_file(name: str, windows: list[tuple[int, int]]) -> LabelledFile:
-    series = TimeSeries(
-        timestamp_text=[str(i) for i in range(ROWS)],
-        epoch_seconds=[float(i * 300) for i in range(ROWS)],
-        values=[0.0] * ROWS,
-    )
-    return LabelledFile(name, series, windows)
 
 
 def test_corpus_evaluation_of_reference_detectors() -> None:

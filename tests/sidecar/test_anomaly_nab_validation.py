@@ -8,18 +8,7 @@ from bench.nab.corpus import LabelledFile
 from bench.nab.profiles import STANDARD
 from bench.nab.scoring import sweep_file
 from bench.nab.validation import evaluate_config, make_splits
-from otel_ops.sidecar.anomaly import TimeSeries
-
-ROWS = 400
-
-
-def labelled_file(name: str, windows: list[tuple[int, int]]) -> LabelledFile:
-    series = TimeSeries(
-        timestamp_text=[str(i) for i in range(ROWS)],
-        epoch_seconds=[float(i * 300) for i in range(ROWS)],
-        values=[0.0] * ROWS,
-    )
-    return LabelledFile(name, series, windows)
+from tests.sidecar.nab_files import ROWS, labelled_file
 
 
 def corpus() -> list[LabelledFile]:
