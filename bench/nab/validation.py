@@ -1,14 +1,19 @@
 """Out-of-fold NAB scores: settings and threshold chosen on some files, the score reported on the others.
 
-    .venv/bin/python -m bench.nab.validation [--nab-dir DIR] [--folds 4] [--workers 1] [--no-grid]
+    .venv/bin/python -m bench.nab.validation [--nab-dir DIR] [--folds 4] [--repeats 10] [--workers 1]
+        [--no-grid]
 
 The in-sample score (``bench.nab.run``) rewards settings and a threshold chosen on the very files it is
 reported on.  Here, for the ensemble and for each of its detectors alone:
 
 * a grid of settings: the defaults and each of the detector's settings halved and doubled (what
   ``bench.nab.sensitivity`` varies), calibration internals and scale-only settings left out;
-* two splits of the corpus by file: ``k``-fold (files sorted by path, file ``i`` in fold ``i mod k``) and
-  leave-one-category-out (artificialNoAnomaly, artificialWithAnomaly, realAWSCloudwatch);
+* two splits of the corpus by file: ``k``-fold, repeated over several partitions (the first deals the files
+  sorted by path round robin, file ``i`` in fold ``i mod k``; each further one deals them in a seeded
+  random order), and leave-one-category-out (artificialNoAnomaly, artificialWithAnomaly,
+  realAWSCloudwatch).  With 36 windows, which files share a fold moves a single partition's score by a few
+  points; the mean over partitions is the figure to compare, and its spread says how far one partition
+  can be trusted;
 * in every split, on the training files only, the grid setting with the best NAB standard score and its
   corpus-wide threshold are chosen; the held-out files are scored with that setting at that threshold;
 * the held-out raw scores of all folds are pooled and normalised over the whole corpus (null 0, perfect
@@ -22,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
+import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -72,25 +79,33 @@ class Split:
     name: str
     train: tuple[int, ...]
     held_out: tuple[int, ...]
+    repeat: int = 0  # which partition of a repeated k-fold
 
 
 def category(labelled: LabelledFile) -> str:
     return labelled.relative_path.split("/", 1)[0]
 
 
-def make_splits(corpus: Sequence[LabelledFile], folds: int) -> list[Split]:
-    """``folds``-fold by file (round robin over sorted paths) and leave-one-category-out."""
+def make_splits(corpus: Sequence[LabelledFile], folds: int, repeats: int = 1) -> list[Split]:
+    """``folds``-fold by file, ``repeats`` partitions (the first round robin over sorted paths, the others
+    in seeded random orders), and leave-one-category-out."""
     order = sorted(range(len(corpus)), key=lambda i: corpus[i].relative_path)
-    fold_of = {index: position % folds for position, index in enumerate(order)}
-    splits = [
-        Split(
-            f"{folds}-fold",
-            f"fold {k + 1}",
-            tuple(i for i in order if fold_of[i] != k),
-            tuple(i for i in order if fold_of[i] == k),
-        )
-        for k in range(folds)
-    ]
+    splits = []
+    for repeat in range(repeats):
+        dealt = list(order)
+        if repeat:
+            random.Random(repeat).shuffle(dealt)
+        fold_of = {index: position % folds for position, index in enumerate(dealt)}
+        splits += [
+            Split(
+                f"{folds}-fold",
+                f"fold {k + 1}" if repeat == 0 else f"partition {repeat + 1} fold {k + 1}",
+                tuple(i for i in order if fold_of[i] != k),
+                tuple(i for i in order if fold_of[i] == k),
+                repeat,
+            )
+            for k in range(folds)
+        ]
     for name in sorted({category(f) for f in corpus}):
         held = tuple(i for i in order if category(corpus[i]) == name)
         splits.append(Split("category", name, tuple(i for i in order if i not in held), held))
@@ -152,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nab-dir", type=Path, default=DEFAULT_NAB_DIR)
     parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=10, help="k-fold partitions averaged (default 10)")
     parser.add_argument("--workers", type=int, default=1, help="processes scoring files (default 1)")
     parser.add_argument("--no-grid", action="store_true", help="default settings only (threshold CV)")
     parser.add_argument("--only", default="", help="comma-separated row names to run (default: all)")
@@ -164,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _init(args.nab_dir)
     corpus = _CORPUS
     profile = STANDARD
-    splits = make_splits(corpus, args.folds)
+    splits = make_splits(corpus, args.folds, args.repeats)
     windows = sum(len(f.window_bounds) for f in corpus)
     null_raw = optimize_threshold(
         [sweep_file(null_scores(f), f.window_bounds, profile, f.relative_path) for f in corpus], profile
@@ -175,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"NAB corpus {args.nab_dir}: {len(corpus)} files, {windows} windows; profile {profile.name}")
     for split in splits:
+        if split.repeat:
+            continue
         held = ", ".join(corpus[i].relative_path.split("/")[-1].removesuffix(".csv") for i in split.held_out)
         print(f"  {split.scheme:9s} {split.name:22s} held out: {held}")
     wanted = {name.strip() for name in args.only.split(",") if name.strip()}
@@ -204,21 +222,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(_summarise(name, results, splits, normalise))
         print(f"{name}: {len(variants)} settings, {time.perf_counter() - started:.0f} s", flush=True)
         for split, label in rows[-1].chosen.items():
-            if label != "defaults":
+            if label != "defaults" and not split.repeat:
                 print(f"    {split.scheme} {split.name}: chose {label}")
     pool.shutdown()
 
     print()
     print(
-        "| detector | in-sample (defaults) | fixed, k-fold | k-fold | leave-category-out "
-        "| gap in-sample - k-fold | gap in-sample - category | best in grid, in-sample |"
+        f"k-fold: mean over {args.repeats} partitions (min-max); first partition: files sorted by path, "
+        "dealt round robin"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| detector | in-sample (defaults) | fixed, k-fold | k-fold | k-fold, first partition "
+        "| leave-category-out | gap in-sample - k-fold | gap in-sample - category | best in grid, in-sample |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         cells = (
             f"{row.in_sample:.1f}",
-            f"{row.fixed_kfold:.1f}",
-            f"{row.kfold:.1f}",
+            _mean_range(row.fixed_kfold),
+            _mean_range(row.kfold_partitions),
+            f"{row.kfold_partitions[0]:.1f}",
             f"{row.category:.1f}",
             f"{row.in_sample - row.kfold:+.1f}",
             f"{row.in_sample - row.category:+.1f}",
@@ -228,14 +251,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _mean_range(values: Sequence[float]) -> str:
+    return f"{statistics.fmean(values):.1f} ({min(values):.1f}-{max(values):.1f})"
+
+
 @dataclass
 class Row:
     name: str
     in_sample: float
     best_in_grid: float
-    fixed_kfold: float
-    kfold: float
+    fixed_kfold: list[float]  # per partition
+    kfold_partitions: list[float]
     category: float
+
+    @property
+    def kfold(self) -> float:
+        return statistics.fmean(self.kfold_partitions)
+
     chosen: dict[Split, str]
 
 
@@ -246,22 +278,25 @@ def _summarise(
     normalise: Callable[[float], float],
 ) -> Row:
     defaults = results[0]
-    pooled: dict[str, float] = {}
+    pooled: dict[tuple[str, int], float] = {}
+    fixed: dict[int, float] = {}
     chosen: dict[Split, str] = {}
     for split in splits:
         # Highest training score wins; on a tie the earlier entry (the defaults first) is kept.
         label, _, outcomes = max(results, key=lambda r: r[2][split].train_raw)
         chosen[split] = label
-        pooled[split.scheme] = pooled.get(split.scheme, 0.0) + outcomes[split].held_out_raw
-    kfold_scheme = next(s.scheme for s in splits if s.scheme != "category")
-    fixed = sum(defaults[2][s].held_out_raw for s in splits if s.scheme == kfold_scheme)
+        key = (split.scheme, split.repeat)
+        pooled[key] = pooled.get(key, 0.0) + outcomes[split].held_out_raw
+        if split.scheme != "category":
+            fixed[split.repeat] = fixed.get(split.repeat, 0.0) + defaults[2][split].held_out_raw
+    kfold = [normalise(raw) for (scheme, _), raw in sorted(pooled.items()) if scheme != "category"]
     return Row(
         name=name,
         in_sample=normalise(defaults[1]),
         best_in_grid=normalise(max(r[1] for r in results)),
-        fixed_kfold=normalise(fixed),
-        kfold=normalise(pooled[kfold_scheme]),
-        category=normalise(pooled["category"]),
+        fixed_kfold=[normalise(fixed[r]) for r in sorted(fixed)],
+        kfold_partitions=kfold,
+        category=normalise(pooled[("category", 0)]),
         chosen=chosen,
     )
 

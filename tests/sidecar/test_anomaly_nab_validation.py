@@ -31,6 +31,22 @@ def test_every_file_is_held_out_exactly_once_per_scheme_and_never_trained_on() -
     assert [len(s.held_out) for s in splits if s.scheme == "4-fold"] == [3, 3, 2, 2]
 
 
+def test_repeated_partitions_each_hold_every_file_out_once_and_differ() -> None:
+    files = corpus()
+    splits = make_splits(files, 4, repeats=5)
+    assert make_splits(files, 4, repeats=5) == splits
+    assert [s for s in splits if s.repeat == 0] == make_splits(files, 4)  # the first is the round robin
+    partitions = []
+    for repeat in range(5):
+        folds = [s for s in splits if s.scheme == "4-fold" and s.repeat == repeat]
+        assert len(folds) == 4
+        assert sorted(i for s in folds for i in s.held_out) == list(range(len(files)))
+        for split in folds:
+            assert not set(split.train) & set(split.held_out)
+        partitions.append(frozenset(frozenset(s.held_out) for s in folds))
+    assert len(set(partitions)) == 5
+
+
 def test_held_out_files_are_scored_at_the_training_threshold() -> None:
     # Training files detect their window at score 0.9 and have noise up to 0.6; the held-out file's
     # window only reaches 0.5: a threshold fitted on it would find it, the training threshold misses it.
