@@ -49,7 +49,14 @@ from bench.nab.scoring import SweptPoint, normalized_score, optimize_threshold, 
 from bench.nab.sensitivity import _numeric_settings, _with
 from otel_ops.sidecar.anomaly import EnsembleConfig
 
-ONLY = {"seasonal": None, "spike": None, "novelty": None, "pattern": None, "absence": None}
+ONLY = {
+    "seasonal": None,
+    "spike": None,
+    "novelty": None,
+    "pattern": None,
+    "absence": None,
+    "frozen": None,
+}
 
 # (row name, base config, prefixes of the settings its grid varies)
 DETECTORS: tuple[tuple[str, EnsembleConfig, tuple[str, ...]], ...] = (
@@ -59,6 +66,7 @@ DETECTORS: tuple[tuple[str, EnsembleConfig, tuple[str, ...]], ...] = (
     ("value novelty only", EnsembleConfig(**{**ONLY, "novelty": EnsembleConfig().novelty}), ("novelty.",)),
     ("pattern novelty only", EnsembleConfig(**{**ONLY, "pattern": EnsembleConfig().pattern}), ("pattern.",)),
     ("absence only", EnsembleConfig(**{**ONLY, "absence": EnsembleConfig().absence}), ("absence.",)),
+    ("frozen value only", EnsembleConfig(**{**ONLY, "frozen": EnsembleConfig().frozen}), ("frozen.",)),
 )
 # Settings that only rescale scores (the threshold absorbs them), capacities, and calibration internals.
 NOT_VARIED = (

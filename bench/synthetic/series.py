@@ -14,6 +14,22 @@ Kinds (what an operator would want an alert for):
 * ``stuck_value``: a CPU-utilisation gauge freezes at its last value for two hours (an exporter stuck).
 * ``bursty_counts``: an hourly batch job's processed-items count (over-dispersed bursts, near zero
   between them) stops bursting for four hours.
+
+Each kind has a documented maximum detection delay (``MAX_DELAY``, from the onset), set by what an operator
+needs from the alert, not by what a detector achieves:
+
+* ``error_rate_spike``: 5 minutes. Users see errors while it lasts (20 minutes); a page must come early
+  enough to act during the incident, as the short window of a fast-burn SLO alert does (5 minutes).
+* ``latency_step``: 15 minutes. A degradation that stays, not an outage: it must be flagged before it
+  becomes the new normal, within a quarter of an hour, but not within the minute.
+* ``memory_leak``: 2 hours. The process reaches its limit 6 hours after the onset; an alert 2 hours in
+  still leaves 4 hours (the exhaustion forecast's default horizon) to find the leak and restart or roll back.
+* ``traffic_drop``: 5 minutes. No traffic at all is an outage (or lost scraping): as urgent as the spike.
+* ``stuck_value``: 30 minutes. A frozen gauge is harmless by itself but blinds every alert on it (a CPU
+  alert that needs 10-15 minutes above a threshold cannot fire): the blind spot should be found within
+  about twice that time.
+* ``bursty_counts``: 2 hours. One missing run of an hourly job can be a slow or skipped run; two missing
+  runs in a row mean the job no longer runs. The alert is due by the time the second run is overdue.
 """
 
 from __future__ import annotations
@@ -26,6 +42,17 @@ import numpy as np
 START = 1_704_067_200.0  # 2024-01-01 00:00 UTC, a Monday
 DAY = 86_400.0
 WEEK = 7 * DAY
+MINUTE = 60.0
+HOUR = 3600.0
+
+MAX_DELAY: dict[str, float] = {  # seconds from the onset; see the module docstring for why
+    "error_rate_spike": 5 * MINUTE,
+    "latency_step": 15 * MINUTE,
+    "memory_leak": 2 * HOUR,
+    "traffic_drop": 5 * MINUTE,
+    "stuck_value": 30 * MINUTE,
+    "bursty_counts": 2 * HOUR,
+}
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
+from bench.synthetic.series import SyntheticSeries, generate
 from otel_ops.sidecar.anomaly import (
+    AbsenceConfig,
     BurstAbsenceDetector,
     EnsembleConfig,
     EnsembleDetector,
@@ -58,3 +62,31 @@ def test_otsu_split_separates_within_burst_from_between_burst_gaps() -> None:
     counts = [40, 25, 3, 0, 0, 6, 9, 2]
     assert otsu_split(counts) in (2, 3, 4)
     assert otsu_split([0] * 8) == 0
+
+
+def scores(detector: BurstAbsenceDetector, series: SyntheticSeries) -> np.ndarray:
+    pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
+    return np.array([detector.update(t, v).score for t, v in pairs])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_hourly_job_with_heavy_tailed_sizes_that_stops_is_found_within_two_hours(seed: int) -> None:
+    # 1-minute points; each hourly run lasts 3 minutes and its sizes are heavy-tailed (negative binomial).
+    stopped = generate("bursty_counts", seed, days=6.0, onset_day=5.0)
+    twin = generate("bursty_counts", seed, days=6.0, onset_day=5.0, inject=False)
+    assert stopped.anomaly is not None
+    onset = stopped.anomaly[0]
+    found = scores(BurstAbsenceDetector(AbsenceConfig(window_points=7200, min_points=1440)), stopped)
+    assert max(found[(stopped.timestamps >= onset) & (stopped.timestamps < onset + 7200)]) >= 0.9
+    usual = scores(BurstAbsenceDetector(AbsenceConfig(window_points=7200, min_points=1440)), twin)
+    # Once a full history of silences (64: about 3 days of hourly runs) calibrates them: a run a few
+    # minutes late is not surprising before that, with only a few dozen near-identical silences seen.
+    assert max(usual[twin.timestamps >= twin.timestamps[0] + 3 * 86_400]) < 0.5
+
+
+def test_a_silence_reports_again_only_once_it_is_ten_times_less_likely() -> None:
+    absence = run(BurstAbsenceDetector(), batch_bursts(2))
+    reports = [s for s in absence[STOP : STOP + DAY] if s > 0.0]
+    assert 2 <= len(reports) <= 13  # one per decade, down to the smallest probability (1e-12)
+    full_scale = BurstAbsenceDetector().config.calibration.full_scale_log10
+    assert all(b - a >= 1.0 / full_scale - 1e-9 or b == 1.0 for a, b in itertools.pairwise(reports))

@@ -16,6 +16,7 @@ from otel_ops.sidecar.anomaly.config import (
     CalibrationConfig,
     EnsembleConfig,
     ExhaustionConfig,
+    FrozenConfig,
     NoveltyConfig,
     PatternConfig,
     SeasonalConfig,
@@ -23,6 +24,7 @@ from otel_ops.sidecar.anomaly.config import (
 )
 from otel_ops.sidecar.anomaly.ensemble import EnsembleDetector
 from otel_ops.sidecar.anomaly.exhaustion import ExhaustionForecaster
+from otel_ops.sidecar.anomaly.frozen import FrozenValueDetector
 from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
 from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.protocol import StreamingDetector
@@ -43,6 +45,8 @@ __all__ = [
     "EnsembleDetector",
     "ExhaustionConfig",
     "ExhaustionForecaster",
+    "FrozenConfig",
+    "FrozenValueDetector",
     "NoveltyConfig",
     "Oddity",
     "OddityTally",

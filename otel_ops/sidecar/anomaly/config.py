@@ -113,17 +113,59 @@ class AbsenceConfig(_Settings):
         10.0, gt=0.0, description="Bursty: that quantile is this many interquartile ranges above the median."
     )
     active_fraction: float = Field(
-        0.5, gt=0.0, lt=1.0, description="A point is active this far from the median towards burst height."
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="A point is active this far from the quiet spread towards burst height, on a log scale.",
     )
     max_active_share: float = Field(
         0.5, gt=0.0, le=1.0, description="Bursty only while at most this share of the window is active."
     )
     reference_bursts: int = Field(8, ge=2, description="Recent bursts whose spacing sets the expected rate.")
     min_reference_bursts: int = Field(3, ge=1, description="Bursts needed before a silence is judged.")
-    report_growth: float = Field(
-        2.0, gt=1.0, description="A silence reports when it starts and each time its length grew this much."
+    report_decades: float = Field(
+        1.0,
+        gt=0.0,
+        description="A silence reports when it starts and each time its tail probability fell this many "
+        "powers of ten further.",
     )
     calibration: CalibrationConfig = CalibrationConfig(history_points=64, warmup_points=16)
+
+
+class FrozenConfig(_Settings):
+    """Frozen value: the same value repeated for longer than the series' own runs of repeats make likely."""
+
+    window_points: int = Field(
+        2016,
+        ge=16,
+        description="Recent points whose runs of repeated values calibrate (a week of 5-minute points).",
+    )
+    min_points: int = Field(288, ge=16, description="Points seen before anything is scored (a day).")
+    min_run_points: int = Field(
+        3,
+        ge=2,
+        description="Runs shorter than this are never judged (15 minutes of 5-minute points: a value "
+        "exported twice in a row is a hiccup, not a frozen gauge).",
+    )
+    longer_than_longest: float = Field(
+        2.0,
+        ge=1.0,
+        description="A run is judged only once it is this many times longer than the longest finished run "
+        "of the window: far longer than the series' own repeats, not a new record by a point or two.",
+    )
+    max_repeat_share: float = Field(
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="Judged only while at most this share of the window repeats the previous value (a series "
+        "that normally changes; never flat lines or counters that mostly sit at zero).",
+    )
+    tail_runs: int = Field(
+        8, ge=1, description="Longest past runs whose lengths set how fast a long run becomes unlikely."
+    )
+    full_scale_log10: float = Field(
+        8.0, gt=0.0, description="A tail probability of 10**-full_scale_log10 or less scores 1.0."
+    )
 
 
 class ExhaustionConfig(_Settings):
@@ -142,13 +184,14 @@ class ExhaustionConfig(_Settings):
 
 class EnsembleConfig(_Settings):
     """The sidecar's default detector: seasonal + spike/shift + value and pattern novelty + absence of
-    bursts, optionally an exhaustion forecast."""
+    bursts + frozen values, optionally an exhaustion forecast."""
 
     seasonal: SeasonalConfig | None = SeasonalConfig()
     spike: SpikeConfig | None = SpikeConfig()
     novelty: NoveltyConfig | None = NoveltyConfig()
     pattern: PatternConfig | None = PatternConfig()
     absence: AbsenceConfig | None = AbsenceConfig()
+    frozen: FrozenConfig | None = FrozenConfig()
     exhaustion: ExhaustionConfig | None = None
     alert_score: float = Field(0.5, ge=0.0, le=1.0, description="Score at or above which a point alerts.")
     repeat_window_points: int = Field(
@@ -180,7 +223,15 @@ class EnsembleConfig(_Settings):
 
     @model_validator(mode="after")
     def _needs_a_detector(self) -> EnsembleConfig:
-        detectors = (self.seasonal, self.spike, self.novelty, self.pattern, self.absence, self.exhaustion)
+        detectors = (
+            self.seasonal,
+            self.spike,
+            self.novelty,
+            self.pattern,
+            self.absence,
+            self.frozen,
+            self.exhaustion,
+        )
         if all(d is None for d in detectors):
             raise ValueError("an ensemble needs at least one detector")
         return self

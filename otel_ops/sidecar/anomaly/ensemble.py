@@ -9,6 +9,7 @@ from statistics import median
 from otel_ops.sidecar.anomaly.absence import BurstAbsenceDetector
 from otel_ops.sidecar.anomaly.config import EnsembleConfig
 from otel_ops.sidecar.anomaly.exhaustion import ExhaustionForecaster
+from otel_ops.sidecar.anomaly.frozen import FrozenValueDetector
 from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
 from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
@@ -23,7 +24,8 @@ STEP_SAMPLE_POINTS = 16
 class EnsembleDetector:
     """One 0..1 score from several detectors.
 
-    The statistical detectors (spike/shift, seasonal, value and pattern novelty, absence of bursts) each
+    The statistical detectors (spike/shift, seasonal, value and pattern novelty, absence of bursts, frozen
+    values) each
     report a tail probability; the ensemble takes the smallest one, Bonferroni-corrected for the number of
     detectors, so adding a detector does not inflate false alarms.  While the seasonal forecast is the one
     that fits the series, the spike/shift detector claims no more surprise than the seasonal one: a value
@@ -59,6 +61,7 @@ class EnsembleDetector:
         self.novelty = ValueNoveltyDetector(cfg.novelty) if cfg.novelty is not None else None
         self.pattern = PatternNoveltyDetector(cfg.pattern) if cfg.pattern is not None else None
         self.absence = BurstAbsenceDetector(cfg.absence) if cfg.absence is not None else None
+        self.frozen = FrozenValueDetector(cfg.frozen) if cfg.frozen is not None else None
         self.exhaustion = ExhaustionForecaster(cfg.exhaustion) if cfg.exhaustion is not None else None
         self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
         self._points_since_alert: int | None = None
@@ -102,7 +105,7 @@ class EnsembleDetector:
             probabilities.append(seasonal.tail_probability)
             if band is None or seasonal_fits:
                 band = seasonal
-        for detector in (self.novelty, self.pattern, self.absence):
+        for detector in (self.novelty, self.pattern, self.absence, self.frozen):
             if detector is not None:
                 result = detector.update(timestamp, value)
                 components[detector.name] = result.score

@@ -22,6 +22,7 @@ from otel_ops.sidecar.anomaly.config import (
     AbsenceConfig,
     CalibrationConfig,
     EnsembleConfig,
+    FrozenConfig,
     NoveltyConfig,
     PatternConfig,
     SeasonalConfig,
@@ -38,8 +39,10 @@ TIME_SPAN_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
     NoveltyConfig: ("window_points", "min_points"),
     PatternConfig: ("step_points", "range_points", "min_points"),
     AbsenceConfig: ("window_points", "min_points"),
+    FrozenConfig: ("window_points", "min_points", "min_run_points"),
 }
-# Detectors whose calibration history is one surprise per point (pattern: per step; absence: per silence).
+# Detectors whose calibration history is one surprise per point (pattern: per step; absence: per silence;
+# frozen has none: its runs are counted over its window).
 CALIBRATED_PER_POINT = ("seasonal", "spike", "novelty")
 CALIBRATION_SPANS = ("history_points", "warmup_points")
 
@@ -69,7 +72,7 @@ def scale_to_step(config: EnsembleConfig, step_seconds: float) -> EnsembleConfig
     if factor == 1.0 or step_seconds <= 0.0:
         return config
     updates = _scaled(config, TIME_SPAN_FIELDS[EnsembleConfig], factor, all_default=False)
-    for name in ("seasonal", "spike", "novelty", "pattern", "absence"):
+    for name in ("seasonal", "spike", "novelty", "pattern", "absence", "frozen"):
         detector = getattr(config, name)
         if detector is None:
             continue
