@@ -115,6 +115,18 @@ def test_ensemble_refractory_period_silences_a_repeat_alert() -> None:
     assert loud[ANOMALY_AT].is_anomaly and loud[ANOMALY_AT + 100].is_anomaly
 
 
+def test_a_worse_incident_during_the_refractory_period_still_alerts() -> None:
+    timestamps, values = seasonal_series(5)
+    values[ANOMALY_AT] += 7  # a blip that alerts
+    outage = ANOMALY_AT + 72  # six hours later the series drops to zero for an hour
+    values[outage : outage + 12] = 0.0
+    results = run(EnsembleDetector(EnsembleConfig(repeat_window_points=0)), timestamps, values)
+    assert results[ANOMALY_AT].is_anomaly
+    assert results[outage].score > results[ANOMALY_AT].score
+    assert results[outage].is_anomaly
+    assert not any(r.is_anomaly for r in results[outage + 1 : outage + 12])  # the outage alerts once
+
+
 def test_a_daily_step_the_seasonal_baseline_expects_is_no_spike() -> None:
     """Load that steps up at 08:00 and down at 18:00 every day: the fast detector sees jumps, the seasonal
     baseline expects them, and while it is the forecast that fits, the jumps do not raise the score."""

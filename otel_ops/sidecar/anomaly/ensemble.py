@@ -37,7 +37,8 @@ class EnsembleDetector:
     is not a new high over the recent ``repeat_window_points`` is damped by ``repeat_damping``, so an
     episode alerts when it starts and again only if it gets worse; ``components`` keep the undamped scores.
     Once a point alerts, the statistical score of the next ``refractory_points`` points is further scaled by
-    ``refractory_damping`` (a refractory period): the aftermath of an incident (recovery, a second burst of
+    ``refractory_damping`` (a refractory period) unless it exceeds the score that opened the period, which
+    then alerts and opens a new one: the aftermath of an incident (recovery, a second burst of
     the same episode) does not alert again.  On NAB this removes FP points without losing windows, since
     only the first detection inside an anomaly window earns a reward.  The exhaustion forecast is not damped.
 
@@ -65,6 +66,7 @@ class EnsembleDetector:
         self.exhaustion = ExhaustionForecaster(cfg.exhaustion) if cfg.exhaustion is not None else None
         self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
         self._points_since_alert: int | None = None
+        self._opening_score = 0.0
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         pending = self._pending
@@ -142,10 +144,13 @@ class EnsembleDetector:
         if since is not None:
             since += 1
             self._points_since_alert = since
-            if since <= cfg.refractory_points:
+            if since <= cfg.refractory_points and score <= self._opening_score:
                 return score * cfg.refractory_damping
         if score >= cfg.alert_score and cfg.refractory_points > 0:
+            # Something worse than the alert that opened the period (an outage hours after a blip) is a
+            # new incident, not its aftermath.
             self._points_since_alert = 0
+            self._opening_score = score
         return score
 
     def _damp_repeats(self, score: float) -> float:

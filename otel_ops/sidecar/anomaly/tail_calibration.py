@@ -4,13 +4,8 @@ Each detector measures how surprising a point is (a robust z-score).  How large 
 rare differs enormously between series (a smooth memory gauge versus a bursty request counter), so a fixed
 z cut-off cannot serve every series.  The calibrator keeps a bounded window of the series' own past
 surprises and estimates ``P(surprise >= z)``: empirically inside the bulk, and beyond a high quantile with a
-generalised Pareto tail (the extreme-value approach of Siffer et al., KDD 2017), which extrapolates past the
-largest value seen so far.
-
-The tail is fitted by probability-weighted moments (Hosking and Wallis, Technometrics 1987), which hold
-for every tail with a finite mean (shape below 1).  The plain method of moments needs a finite variance
-(shape below 0.5): on heavy-tailed surprises, such as those of bursty counts, it underestimates the shape
-and so claims that moderately large surprises are rarer than they are.
+generalised Pareto tail fitted by the method of moments (the extreme-value approach of Siffer et al., KDD
+2017), which extrapolates past the largest value seen so far.
 
 Surprises are added to the history after they are scored, so a recurring pattern stops looking rare after
 it has been seen a few times.
@@ -62,14 +57,17 @@ class TailCalibrator:
         excesses = [v - excesses_base for v in tail if v > excesses_base]
         excess = surprise - excesses_base
         exceed_rate = max(len(excesses), 1) / n
-        shape, gpd_scale = _pareto_fit(excesses)
+        mean = sum(excesses) / len(excesses) if excesses else 0.0
+        variance = sum((e - mean) ** 2 for e in excesses) / (len(excesses) - 1) if len(excesses) > 1 else 0.0
+        shape = 0.0
+        if variance > 1e-12 * mean * mean and len(excesses) >= MIN_TAIL_POINTS // 2:
+            shape = 0.5 * (1.0 - mean * mean / variance)
         if shape <= 1e-6:
             # Light or bounded tails are not trusted beyond the data: extrapolate exponentially instead.
-            scale = max(
-                sum(excesses) / len(excesses) if excesses else 0.0, 1e-9 * max(1.0, abs(excesses_base))
-            )
+            scale = max(mean, 1e-9 * max(1.0, abs(excesses_base)))
             survival = math.exp(-excess / scale)
         else:
+            gpd_scale = mean * (1.0 - shape)
             survival = (1.0 + shape * excess / gpd_scale) ** (-1.0 / shape)
         # Never claim a value is rarer than its observed frequency in the history.
         return max(exceed_rate * survival, empirical, SMALLEST_PROBABILITY)
@@ -81,24 +79,6 @@ class TailCalibrator:
         probability = self.tail_probability(surprise)
         self.observe(surprise)
         return probability
-
-
-def _pareto_fit(excesses: list[float]) -> tuple[float, float]:
-    """(shape, scale) of a generalised Pareto distribution by probability-weighted moments.
-
-    ``excesses`` are ascending.  With ``b0`` their mean and ``b1`` the mean weighted by the plotting
-    position's survival ``1 - (i + 0.65) / m``, ``shape = 2 - b0 / (b0 - 2 b1)`` and
-    ``scale = 2 b0 b1 / (b0 - 2 b1)``.  Too few excesses, or no spread, give shape 0 (exponential).
-    """
-    m = len(excesses)
-    if m < MIN_TAIL_POINTS // 2:
-        return 0.0, 0.0
-    b0 = sum(excesses) / m
-    b1 = sum((1.0 - (i + 0.65) / m) * e for i, e in enumerate(excesses)) / m
-    spread = b0 - 2.0 * b1
-    if b0 <= 0.0 or spread <= 1e-12 * b0:
-        return 0.0, 0.0
-    return 2.0 - b0 / spread, 2.0 * b0 * b1 / spread
 
 
 def probability_to_score(probability: float, full_scale_log10: float) -> float:
