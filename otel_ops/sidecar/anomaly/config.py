@@ -131,6 +131,16 @@ class AbsenceConfig(_Settings):
     )
     calibration: CalibrationConfig = CalibrationConfig(history_points=64, warmup_points=16)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_settings(cls, data: object) -> object:
+        if isinstance(data, dict) and "report_growth" in data:
+            raise ValueError(
+                "report_growth was replaced by report_decades (a silence reports each time its tail "
+                "probability fell this many powers of ten further; default 1): remove report_growth"
+            )
+        return data
+
 
 class FrozenConfig(_Settings):
     """Frozen value: the same value repeated for longer than the series' own runs of repeats make likely."""
