@@ -56,15 +56,3 @@ def test_bad_anomaly_jobs_file(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(cli, ["sidecar"], env={"OTEL_OPS_ANOMALY_JOBS_FILE": str(path)})
     assert result.exit_code == 2 and "interval_seconds" in result.output
-
-
-def test_a_replaced_detector_setting_says_what_replaced_it(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.yaml"
-    path.write_text(
-        "jobs:\n  - name: batch\n    query: sum(rate(items_total[1m]))\n"
-        "    detector: {absence: {report_growth: 2}}\n"
-    )
-    with pytest.raises(JobsFileError) as caught:
-        load_jobs(path)
-    message = str(caught.value)
-    assert "jobs.0.detector.absence" in message and "replaced by report_decades" in message

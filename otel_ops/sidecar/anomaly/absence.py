@@ -40,11 +40,7 @@ class BurstAbsenceDetector:
     value is unusual: the absence is. This detector only judges *bursty* series: over the last
     ``window_points`` values, the ``high_quantile`` must stand ``burst_contrast`` interquartile ranges above
     the median and quiet must be the usual state. A point is active above the median plus
-    ``active_fraction`` of the way from the quiet spread (the interquartile range) to that height on a log
-    scale: burst sizes vary by factors (a burst twice as large is as ordinary as one half as large), so a
-    heavy tail of large bursts does not lift the level above most bursts.  A quiet level without spread
-    (one value most of the time) counts as ``burst_contrast`` times less spread than a bursty series may
-    have, ``height / burst_contrast ** 2``.
+    ``active_fraction`` of the way to that quantile.
 
     * Bursts come from the series itself: the gaps between active points are short inside a burst and long
       between bursts, and Otsu's method on their log2 histogram finds where one becomes the other, so "a
@@ -57,9 +53,7 @@ class BurstAbsenceDetector:
       silences, ``calibration.warmup_points`` of them before anything scores); a silence is never judged
       against itself.
     * A silence is one slowly growing piece of evidence: it reports when it starts being surprising and
-      then each time its chance has fallen ``report_decades`` powers of ten below the last one it reported,
-      not at every point.  The schedule follows the evidence, so a silence reports as soon as it is
-      surprising enough to alert, not at the next multiple of its length.
+      then each time it has grown ``report_growth`` times longer and more surprising, not at every point.
 
     It gives no expected band.
     """
@@ -79,7 +73,8 @@ class BurstAbsenceDetector:
         self._bursts_stale = True
         self._index = 0
         self._silence_peak = 0.0
-        self._reported_evidence = -math.inf  # -log10 of the last probability this silence reported
+        self._reported_evidence = 0.0
+        self._reported_length = 0
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         index = self._index
@@ -112,8 +107,7 @@ class BurstAbsenceDetector:
         spread = values.quantile(0.75) - values.quantile(0.25)
         if height <= 0.0 or height < cfg.burst_contrast * spread:
             return None
-        quiet = max(spread, height / cfg.burst_contrast**2)
-        return median + quiet ** (1.0 - cfg.active_fraction) * height**cfg.active_fraction
+        return median + cfg.active_fraction * height
 
     def _surprise(self, index: int) -> float:
         """-log10 of the chance of a silence this long at the recent burst rate (0 inside a burst)."""
@@ -132,9 +126,11 @@ class BurstAbsenceDetector:
         """``probability`` when this silence reports now, else 1.0."""
         if probability >= 1.0 or self._last_active is None:
             return 1.0
+        length = index - self._last_active
         evidence = -math.log10(probability)
-        if evidence >= self._reported_evidence + self.config.report_decades:
-            self._reported_evidence = evidence
+        grown = self._reported_length == 0 or length >= self.config.report_growth * self._reported_length
+        if grown and evidence > self._reported_evidence:
+            self._reported_evidence, self._reported_length = evidence, length
             return probability
         return 1.0
 
@@ -142,7 +138,8 @@ class BurstAbsenceDetector:
         if self._silence_peak > 0.0:
             self._calibrator.observe(self._silence_peak)
         self._silence_peak = 0.0
-        self._reported_evidence = -math.inf
+        self._reported_evidence = 0.0
+        self._reported_length = 0
 
     def _add_active(self, index: int) -> None:
         gap_bin = -1

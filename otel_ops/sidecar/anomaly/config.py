@@ -113,33 +113,17 @@ class AbsenceConfig(_Settings):
         10.0, gt=0.0, description="Bursty: that quantile is this many interquartile ranges above the median."
     )
     active_fraction: float = Field(
-        0.5,
-        gt=0.0,
-        lt=1.0,
-        description="A point is active this far from the quiet spread towards burst height, on a log scale.",
+        0.5, gt=0.0, lt=1.0, description="A point is active this far from the median towards burst height."
     )
     max_active_share: float = Field(
         0.5, gt=0.0, le=1.0, description="Bursty only while at most this share of the window is active."
     )
     reference_bursts: int = Field(8, ge=2, description="Recent bursts whose spacing sets the expected rate.")
     min_reference_bursts: int = Field(3, ge=1, description="Bursts needed before a silence is judged.")
-    report_decades: float = Field(
-        1.0,
-        gt=0.0,
-        description="A silence reports when it starts and each time its tail probability fell this many "
-        "powers of ten further.",
+    report_growth: float = Field(
+        2.0, gt=1.0, description="A silence reports when it starts and each time its length grew this much."
     )
     calibration: CalibrationConfig = CalibrationConfig(history_points=64, warmup_points=16)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _replaced_settings(cls, data: object) -> object:
-        if isinstance(data, dict) and "report_growth" in data:
-            raise ValueError(
-                "report_growth was replaced by report_decades (a silence reports each time its tail "
-                "probability fell this many powers of ten further; default 1): remove report_growth"
-            )
-        return data
 
 
 class FrozenConfig(_Settings):
