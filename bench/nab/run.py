@@ -38,11 +38,12 @@ ensemble_scores = _scores_with(EnsembleConfig())
 DETECTORS: dict[str, ScoreFunction] = {
     "otel-ops ensemble": ensemble_scores,
     "  without absence": _scores_with(EnsembleConfig(absence=None)),
+    "  without activity absence": _scores_with(EnsembleConfig(activity_absence=None)),
     "  without frozen value": _scores_with(EnsembleConfig(frozen=None)),
     "  without pattern novelty": _scores_with(EnsembleConfig(pattern=None)),
     "  without value novelty": _scores_with(EnsembleConfig(novelty=None)),
     "  spike + seasonal only": _scores_with(
-        EnsembleConfig(novelty=None, pattern=None, absence=None, frozen=None)
+        EnsembleConfig(novelty=None, pattern=None, absence=None, activity_absence=None, frozen=None)
     ),
     "null (sanity)": null_scores,
     "random (sanity)": random_scores,

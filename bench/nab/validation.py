@@ -55,6 +55,7 @@ ONLY = {
     "novelty": None,
     "pattern": None,
     "absence": None,
+    "activity_absence": None,
     "frozen": None,
 }
 
@@ -66,6 +67,11 @@ DETECTORS: tuple[tuple[str, EnsembleConfig, tuple[str, ...]], ...] = (
     ("value novelty only", EnsembleConfig(**{**ONLY, "novelty": EnsembleConfig().novelty}), ("novelty.",)),
     ("pattern novelty only", EnsembleConfig(**{**ONLY, "pattern": EnsembleConfig().pattern}), ("pattern.",)),
     ("absence only", EnsembleConfig(**{**ONLY, "absence": EnsembleConfig().absence}), ("absence.",)),
+    (
+        "activity absence only",
+        EnsembleConfig(**{**ONLY, "activity_absence": EnsembleConfig().activity_absence}),
+        ("activity_absence.",),
+    ),
     ("frozen value only", EnsembleConfig(**{**ONLY, "frozen": EnsembleConfig().frozen}), ("frozen.",)),
 )
 # Settings that only rescale scores (the threshold absorbs them), capacities, and calibration internals.

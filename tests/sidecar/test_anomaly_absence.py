@@ -40,8 +40,8 @@ def test_bursts_that_stop_coming_alert_within_hours(seed: int) -> None:
     ensemble = EnsembleDetector()
     alert = ensemble.config.alert_score
     assert max(run(ensemble, values)[STOP : STOP + DAY // 2]) >= alert
-    # No value is unusual when nothing happens: without the absence detector, silence.
-    without = run(EnsembleDetector(EnsembleConfig(absence=None)), values)
+    # No value is unusual when nothing happens: without the absence detectors, silence.
+    without = run(EnsembleDetector(EnsembleConfig(absence=None, activity_absence=None)), values)
     assert max(without[STOP + 12 : STOP + DAY // 2]) < alert
 
 
@@ -67,15 +67,38 @@ def scores(detector: BurstAbsenceDetector, series: SyntheticSeries) -> np.ndarra
     return np.array([detector.update(t, v).score for t, v in pairs])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: with heavy-tailed burst sizes the burst level (half-way to the 99th percentile) "
-    "misses about one run in ten, so a stopped hourly job is not rare enough within two hours",
-)
-def test_an_hourly_job_with_heavy_tailed_sizes_that_stops_is_found_within_two_hours() -> None:
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_hourly_job_with_heavy_tailed_sizes_that_stops_is_found_within_two_hours(seed: int) -> None:
     # 1-minute points; each hourly run lasts 3 minutes and its sizes are heavy-tailed (negative binomial).
-    stopped = generate("bursty_counts", 0, days=6.0, onset_day=5.0)
+    stopped = generate("bursty_counts", seed, days=6.0, onset_day=5.0)
+    twin = generate("bursty_counts", seed, days=6.0, onset_day=5.0, inject=False)
     assert stopped.anomaly is not None
     onset = stopped.anomaly[0]
-    found = scores(BurstAbsenceDetector(AbsenceConfig(window_points=7200, min_points=1440)), stopped)
-    assert max(found[(stopped.timestamps >= onset) & (stopped.timestamps < onset + 7200)]) >= 0.9
+    spans = {"window_points": 7200, "min_points": 1440}
+    during = (stopped.timestamps >= onset) & (stopped.timestamps < onset + 7200)
+    # Half-way to the 99th percentile, about one run in ten has no point above the level: a 4-hour stop
+    # is not rare.  Half-way on a log scale from the quiet spread, every run is active and it is.
+    large = scores(BurstAbsenceDetector(AbsenceConfig(**spans)), stopped)
+    assert max(large[during]) < 0.5
+    activity = scores(BurstAbsenceDetector(AbsenceConfig(level_scale="log", **spans)), stopped)
+    assert max(activity[during]) >= 0.9
+    usual = scores(BurstAbsenceDetector(AbsenceConfig(level_scale="log", **spans)), twin)
+    # Once a full history of silences (64: about 3 days of hourly runs) calibrates them: a run a few
+    # minutes late is not surprising before that, with only a few dozen near-identical silences seen.
+    assert max(usual[twin.timestamps >= twin.timestamps[0] + 3 * 86_400]) < 0.5
+
+
+def test_the_ensemble_watches_both_large_bursts_and_any_activity() -> None:
+    stopped = generate("bursty_counts", 0, days=6.0, onset_day=5.0)
+    assert stopped.anomaly is not None
+    detector = EnsembleDetector()
+    pairs = zip(stopped.timestamps.tolist(), stopped.values.tolist(), strict=True)
+    results = [detector.update(t, v) for t, v in pairs]
+    onset = stopped.anomaly[0]
+    during = [r for r in results if onset <= r.timestamp < onset + 7200]
+    assert any(r.is_anomaly for r in during)
+    assert max(r.components["activity_absence"] for r in during) >= 0.9
+    assert max(r.components["absence"] for r in during) < 0.5
+    without = EnsembleDetector(EnsembleConfig(activity_absence=None))
+    pairs = zip(stopped.timestamps.tolist(), stopped.values.tolist(), strict=True)
+    assert not any(without.update(t, v).is_anomaly for t, v in pairs if onset <= t < onset + 7200)

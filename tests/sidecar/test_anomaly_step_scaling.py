@@ -26,6 +26,7 @@ def test_the_series_own_step_sets_the_spans(step: float, week_of_points: int) ->
     spans = detector.effective_config
     assert spans.novelty is not None and spans.novelty.window_points == week_of_points
     assert spans.absence is not None and spans.absence.window_points == week_of_points
+    assert spans.activity_absence is not None and spans.activity_absence.window_points == week_of_points
     assert spans.frozen is not None and spans.frozen.window_points == week_of_points
     assert spans.spike is not None and spans.spike.error_points == week_of_points // 7
     assert spans.refractory_points == week_of_points // 14

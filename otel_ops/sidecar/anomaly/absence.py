@@ -40,7 +40,13 @@ class BurstAbsenceDetector:
     value is unusual: the absence is. This detector only judges *bursty* series: over the last
     ``window_points`` values, the ``high_quantile`` must stand ``burst_contrast`` interquartile ranges above
     the median and quiet must be the usual state. A point is active above the median plus
-    ``active_fraction`` of the way to that quantile.
+    ``active_fraction`` of the way to that quantile (``level_scale="linear"``: large bursts), or of the way
+    on a log scale from the quiet spread (the interquartile range, or ``height / burst_contrast ** 2`` when
+    the quiet level has none) to that height (``"log"``: any activity clearly above the quiet level).  The
+    two answer different questions: on a disk that is written in large bursts and in small writes
+    between them, the large bursts can stop while small writes go on; on an hourly job whose run sizes
+    vary by factors (heavy tails), half-way to the 99th percentile misses about one run in ten, so only
+    the log-scale level sees every run and notices when they stop.  The default ensemble watches both.
 
     * Bursts come from the series itself: the gaps between active points are short inside a burst and long
       between bursts, and Otsu's method on their log2 histogram finds where one becomes the other, so "a
@@ -58,10 +64,9 @@ class BurstAbsenceDetector:
     It gives no expected band.
     """
 
-    name = "absence"
-
-    def __init__(self, config: AbsenceConfig | None = None) -> None:
+    def __init__(self, config: AbsenceConfig | None = None, name: str = "absence") -> None:
         self.config = config or AbsenceConfig()
+        self.name = name
         cfg = self.config
         self._values = SortedWindow(cfg.window_points)
         self._calibrator = TailCalibrator.from_config(cfg.calibration)
@@ -107,6 +112,9 @@ class BurstAbsenceDetector:
         spread = values.quantile(0.75) - values.quantile(0.25)
         if height <= 0.0 or height < cfg.burst_contrast * spread:
             return None
+        if cfg.level_scale == "log":
+            quiet = max(spread, height / cfg.burst_contrast**2)
+            return median + quiet ** (1.0 - cfg.active_fraction) * height**cfg.active_fraction
         return median + cfg.active_fraction * height
 
     def _surprise(self, index: int) -> float:

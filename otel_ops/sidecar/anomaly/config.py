@@ -120,6 +120,12 @@ class AbsenceConfig(_Settings):
     )
     reference_bursts: int = Field(8, ge=2, description="Recent bursts whose spacing sets the expected rate.")
     min_reference_bursts: int = Field(3, ge=1, description="Bursts needed before a silence is judged.")
+    level_scale: Literal["linear", "log"] = Field(
+        "linear",
+        description="'linear': a point is active active_fraction of the way from the median to burst "
+        "height (large bursts); 'log': that far on a log scale from the quiet spread to burst height "
+        "(any activity clearly above the quiet level, however small the burst).",
+    )
     report_growth: float = Field(
         2.0, gt=1.0, description="A silence reports when it starts and each time its length grew this much."
     )
@@ -178,13 +184,15 @@ class ExhaustionConfig(_Settings):
 
 class EnsembleConfig(_Settings):
     """The sidecar's default detector: seasonal + spike/shift + value and pattern novelty + absence of
-    bursts + frozen values, optionally an exhaustion forecast."""
+    bursts (large bursts, and any activity above the quiet level) + frozen values, optionally an
+    exhaustion forecast."""
 
     seasonal: SeasonalConfig | None = SeasonalConfig()
     spike: SpikeConfig | None = SpikeConfig()
     novelty: NoveltyConfig | None = NoveltyConfig()
     pattern: PatternConfig | None = PatternConfig()
     absence: AbsenceConfig | None = AbsenceConfig()
+    activity_absence: AbsenceConfig | None = AbsenceConfig(level_scale="log")
     frozen: FrozenConfig | None = FrozenConfig()
     exhaustion: ExhaustionConfig | None = None
     alert_score: float = Field(0.5, ge=0.0, le=1.0, description="Score at or above which a point alerts.")
@@ -223,6 +231,7 @@ class EnsembleConfig(_Settings):
             self.novelty,
             self.pattern,
             self.absence,
+            self.activity_absence,
             self.frozen,
             self.exhaustion,
         )

@@ -24,10 +24,10 @@ STEP_SAMPLE_POINTS = 16
 class EnsembleDetector:
     """One 0..1 score from several detectors.
 
-    The statistical detectors (spike/shift, seasonal, value and pattern novelty, absence of bursts, frozen
-    values) each
-    report a tail probability; the ensemble takes the smallest one, Bonferroni-corrected for the number of
-    detectors, so adding a detector does not inflate false alarms.  While the seasonal forecast is the one
+    The statistical detectors (spike/shift, seasonal, value and pattern novelty, absence of large bursts
+    and of any activity, frozen values) each report a tail probability; the ensemble takes the smallest
+    one, Bonferroni-corrected for the number of detectors, so adding a detector does not inflate false
+    alarms.  While the seasonal forecast is the one
     that fits the series, the spike/shift detector claims no more surprise than the seasonal one: a value
     ordinary for this time of day or week is no spike.  The exhaustion forecast is a different
     kind of evidence (a deadline, not a surprise) and enters as the maximum of the two scores.  The expected
@@ -62,6 +62,11 @@ class EnsembleDetector:
         self.novelty = ValueNoveltyDetector(cfg.novelty) if cfg.novelty is not None else None
         self.pattern = PatternNoveltyDetector(cfg.pattern) if cfg.pattern is not None else None
         self.absence = BurstAbsenceDetector(cfg.absence) if cfg.absence is not None else None
+        self.activity_absence = (
+            BurstAbsenceDetector(cfg.activity_absence, name="activity_absence")
+            if cfg.activity_absence is not None
+            else None
+        )
         self.frozen = FrozenValueDetector(cfg.frozen) if cfg.frozen is not None else None
         self.exhaustion = ExhaustionForecaster(cfg.exhaustion) if cfg.exhaustion is not None else None
         self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
@@ -107,7 +112,7 @@ class EnsembleDetector:
             probabilities.append(seasonal.tail_probability)
             if band is None or seasonal_fits:
                 band = seasonal
-        for detector in (self.novelty, self.pattern, self.absence, self.frozen):
+        for detector in (self.novelty, self.pattern, self.absence, self.activity_absence, self.frozen):
             if detector is not None:
                 result = detector.update(timestamp, value)
                 components[detector.name] = result.score

@@ -72,7 +72,7 @@ def scale_to_step(config: EnsembleConfig, step_seconds: float) -> EnsembleConfig
     if factor == 1.0 or step_seconds <= 0.0:
         return config
     updates = _scaled(config, TIME_SPAN_FIELDS[EnsembleConfig], factor, all_default=False)
-    for name in ("seasonal", "spike", "novelty", "pattern", "absence", "frozen"):
+    for name in ("seasonal", "spike", "novelty", "pattern", "absence", "activity_absence", "frozen"):
         detector = getattr(config, name)
         if detector is None:
             continue
