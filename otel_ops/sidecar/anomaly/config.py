@@ -225,16 +225,7 @@ class EnsembleConfig(_Settings):
 
     @model_validator(mode="after")
     def _needs_a_detector(self) -> EnsembleConfig:
-        detectors = (
-            self.seasonal,
-            self.spike,
-            self.novelty,
-            self.pattern,
-            self.absence,
-            self.activity_absence,
-            self.frozen,
-            self.exhaustion,
-        )
-        if all(d is None for d in detectors):
+        # Every field holding a settings object is a detector's; None leaves that detector out.
+        if not any(isinstance(getattr(self, name), BaseModel) for name in type(self).model_fields):
             raise ValueError("an ensemble needs at least one detector")
         return self

@@ -72,10 +72,10 @@ def scale_to_step(config: EnsembleConfig, step_seconds: float) -> EnsembleConfig
     if factor == 1.0 or step_seconds <= 0.0:
         return config
     updates = _scaled(config, TIME_SPAN_FIELDS[EnsembleConfig], factor, all_default=False)
-    for name in ("seasonal", "spike", "novelty", "pattern", "absence", "activity_absence", "frozen"):
+    for name in type(config).model_fields:
         detector = getattr(config, name)
-        if detector is None:
-            continue
+        if type(detector) not in TIME_SPAN_FIELDS or isinstance(detector, EnsembleConfig):
+            continue  # not a detector's settings, a detector left out, or one without spans (exhaustion)
         all_default = name not in config.model_fields_set
         detector_updates = _scaled(detector, TIME_SPAN_FIELDS[type(detector)], factor, all_default)
         if name in CALIBRATED_PER_POINT:
