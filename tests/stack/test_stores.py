@@ -95,6 +95,13 @@ def test_spans_jaeger_refuses_over_its_memory_limit_are_delivered_once_it_has_ro
     monkeypatch.setenv("OTEL_OPS_JAEGER_MEMORY_LIMIT_MIB", "4")
     monkeypatch.setenv("OTEL_OPS_JAEGER_MEMORY_SPIKE_LIMIT_MIB", "2")
     with running_stores(tmp_path / "state") as stores:
+        # The limiter checks memory on a timer: a span sent before its first check is accepted.
+        jaeger_log = tmp_path / "state" / "logs" / "jaeger.log"
+        wait_for(
+            "Jaeger's memory limiter to start refusing",
+            lambda: "Refusing data" in jaeger_log.read_text(),
+            timeout=30,
+        )
         trace_id = _trace_id()
         send_span_and_log(stores.otlp_http, trace_id, "POST /v1/embed", "embedding served")
         collector_log = tmp_path / "state" / "logs" / "collector.log"
