@@ -11,6 +11,7 @@ from otel_ops.sidecar.anomaly import (
     BurstAbsenceDetector,
     EnsembleConfig,
     EnsembleDetector,
+    ValueNoveltyDetector,
 )
 from otel_ops.sidecar.anomaly.absence import otsu_split
 from tests.sidecar.anomaly_series import DAY, run
@@ -102,3 +103,23 @@ def test_the_ensemble_watches_both_large_bursts_and_any_activity() -> None:
     without = EnsembleDetector(EnsembleConfig(activity_absence=None))
     pairs = zip(stopped.timestamps.tolist(), stopped.values.tolist(), strict=True)
     assert not any(without.update(t, v).is_anomaly for t, v in pairs if onset <= t < onset + 7200)
+
+
+def test_detectors_sharing_the_ensembles_week_of_values_score_as_they_do_alone() -> None:
+    # Value novelty and both absence detectors read one shared window; each must see exactly the values
+    # it would have kept itself (no value added twice, none before every detector has scored it).
+    series = generate("bursty_counts", 1, days=3.0, onset_day=2.0)
+    ensemble = EnsembleDetector(step_seconds=series.step_seconds)
+    cfg = ensemble.effective_config
+    assert cfg.novelty and cfg.absence and cfg.activity_absence
+    alone = {
+        "novelty": ValueNoveltyDetector(cfg.novelty),
+        "absence": BurstAbsenceDetector(cfg.absence),
+        "activity_absence": BurstAbsenceDetector(cfg.activity_absence, name="activity_absence"),
+    }
+    pairs = list(zip(series.timestamps.tolist(), series.values.tolist(), strict=True))
+    together = [ensemble.update(t, v).components for t, v in pairs]
+    for name, detector in alone.items():
+        own = [detector.update(t, v).score for t, v in pairs]
+        assert own == [components[name] for components in together], name
+        assert max(own) > 0.3, name  # the comparison covers scores that matter, not only zeros

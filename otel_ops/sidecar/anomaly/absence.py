@@ -64,11 +64,16 @@ class BurstAbsenceDetector:
     It gives no expected band.
     """
 
-    def __init__(self, config: AbsenceConfig | None = None, name: str = "absence") -> None:
+    def __init__(
+        self, config: AbsenceConfig | None = None, name: str = "absence", values: SortedWindow | None = None
+    ) -> None:
+        """``values``: a window of ``config.window_points`` values kept by the caller, who adds each value
+        once every detector sharing it has scored it; by default the detector keeps its own."""
         self.config = config or AbsenceConfig()
         self.name = name
         cfg = self.config
-        self._values = SortedWindow(cfg.window_points)
+        self._owns_values = values is None
+        self._values = SortedWindow(cfg.window_points) if values is None else values
         self._calibrator = TailCalibrator.from_config(cfg.calibration)
         self._active: deque[tuple[int, int]] = deque()  # (index, log2 bin of the gap before it, or -1)
         self._gap_bins = [0] * _GAP_BINS
@@ -97,7 +102,8 @@ class BurstAbsenceDetector:
             probability = self._report(index, probability)
             if value > level:
                 self._add_active(index)
-        self._values.push(value)
+        if self._owns_values:
+            self._values.push(value)
         return AnomalyResult.unbanded(
             self.name, timestamp, value, probability, self.config.calibration.full_scale_log10
         )

@@ -13,6 +13,7 @@ from otel_ops.sidecar.anomaly.frozen import FrozenValueDetector
 from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
 from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
+from otel_ops.sidecar.anomaly.rolling import SortedWindow
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
 from otel_ops.sidecar.anomaly.step_scaling import scale_to_step
@@ -59,12 +60,28 @@ class EnsembleDetector:
         self.effective_config = cfg = scale_to_step(self.config, step_seconds)
         self.seasonal = SeasonalBaselineDetector(cfg.seasonal) if cfg.seasonal is not None else None
         self.spike = SpikeLevelShiftDetector(cfg.spike) if cfg.spike is not None else None
-        self.novelty = ValueNoveltyDetector(cfg.novelty) if cfg.novelty is not None else None
+        # Value novelty and both absence detectors keep the same week of values: one copy serves them all.
+        window_points = [c.window_points for c in (cfg.novelty, cfg.absence, cfg.activity_absence) if c]
+        self._shared_values = {
+            points: SortedWindow(points) for points in set(window_points) if window_points.count(points) > 1
+        }
+        shared = self._shared_values.get
+        self.novelty = (
+            ValueNoveltyDetector(cfg.novelty, shared(cfg.novelty.window_points)) if cfg.novelty else None
+        )
         self.pattern = PatternNoveltyDetector(cfg.pattern) if cfg.pattern is not None else None
-        self.absence = BurstAbsenceDetector(cfg.absence) if cfg.absence is not None else None
+        self.absence = (
+            BurstAbsenceDetector(cfg.absence, values=shared(cfg.absence.window_points))
+            if cfg.absence
+            else None
+        )
         self.activity_absence = (
-            BurstAbsenceDetector(cfg.activity_absence, name="activity_absence")
-            if cfg.activity_absence is not None
+            BurstAbsenceDetector(
+                cfg.activity_absence,
+                name="activity_absence",
+                values=shared(cfg.activity_absence.window_points),
+            )
+            if cfg.activity_absence
             else None
         )
         self.frozen = FrozenValueDetector(cfg.frozen) if cfg.frozen is not None else None
@@ -117,6 +134,8 @@ class EnsembleDetector:
                 result = detector.update(timestamp, value)
                 components[detector.name] = result.score
                 probabilities.append(result.tail_probability)
+        for values in self._shared_values.values():
+            values.push(value)
 
         probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0
         score = self._refractory(

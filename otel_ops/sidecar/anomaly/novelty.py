@@ -21,10 +21,13 @@ class ValueNoveltyDetector:
 
     name = "novelty"
 
-    def __init__(self, config: NoveltyConfig | None = None) -> None:
+    def __init__(self, config: NoveltyConfig | None = None, values: SortedWindow | None = None) -> None:
+        """``values``: a window of ``config.window_points`` values kept by the caller, who adds each value
+        once every detector sharing it has scored it; by default the detector keeps its own."""
         self.config = config or NoveltyConfig()
         cfg = self.config
-        self._values = SortedWindow(cfg.window_points)
+        self._owns_values = values is None
+        self._values = SortedWindow(cfg.window_points) if values is None else values
         self._calibrator = TailCalibrator.from_config(cfg.calibration)
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
@@ -32,7 +35,8 @@ class ValueNoveltyDetector:
         probability = 1.0
         if len(self._values) >= cfg.min_points and self._counts(value):
             probability = self._calibrator.score_and_observe(self._values.nearest_distance(value))
-        self._values.push(value)
+        if self._owns_values:
+            self._values.push(value)
         return AnomalyResult.unbanded(
             self.name, timestamp, value, probability, cfg.calibration.full_scale_log10
         )

@@ -15,18 +15,33 @@ from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator, probabilit
 
 
 class _Slot:
-    """One time-of-period slot: its recent values and the cycle each was seen in, as C arrays (16 bytes per
-    value instead of about 120 for a tuple of Python numbers in a deque)."""
+    """One time-of-period slot: its recent values (a C array, 8 bytes per value) and the cycles they were
+    seen in, as runs (values arrive in time order): ``runs`` holds ``cycle, count`` pairs, oldest first."""
 
-    __slots__ = ("cycles", "values")
+    __slots__ = ("runs", "values")
 
     def __init__(self) -> None:
-        self.cycles = array("q")
         self.values = array("d")
+        self.runs = array("q")
+
+    @property
+    def oldest_cycle(self) -> int | None:
+        return self.runs[0] if self.runs else None
+
+    def append(self, cycle: int, value: float) -> None:
+        runs = self.runs
+        if runs and runs[-2] == cycle:
+            runs[-1] += 1
+        else:
+            runs.extend((cycle, 1))
+        self.values.append(value)
 
     def drop_oldest(self) -> None:
-        del self.cycles[0]
         del self.values[0]
+        runs = self.runs
+        runs[1] -= 1
+        if runs[1] == 0:
+            del runs[:2]
 
 
 class _SeasonalProfile:
@@ -59,7 +74,8 @@ class _SeasonalProfile:
         """(forecast, slot profile) for this timestamp, or (None, None) while the slot is not learned."""
         slot, cycle = self._locate(timestamp)
         entries = self._slots.get(slot)
-        if entries is None or not entries.cycles or entries.cycles[0] > cycle - self._min_cycles:
+        oldest = entries.oldest_cycle if entries is not None else None
+        if entries is None or oldest is None or oldest > cycle - self._min_cycles:
             return None, None
         profile = median(entries.values)
         offset = median(self._offsets) if self._offsets else 0.0
@@ -70,12 +86,11 @@ class _SeasonalProfile:
         entries = self._slots.get(slot)
         if entries is None:
             entries = self._slots[slot] = _Slot()
-        while entries.cycles and entries.cycles[0] <= cycle - self._cycles_kept:
+        while entries.runs and entries.runs[0] <= cycle - self._cycles_kept:
             entries.drop_oldest()
         if len(entries.values) >= self._max_values:
             entries.drop_oldest()
-        entries.cycles.append(cycle)
-        entries.values.append(value)
+        entries.append(cycle, value)
         if profile is not None:
             self._offsets.append(value - profile)
 
