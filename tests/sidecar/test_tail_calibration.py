@@ -54,3 +54,15 @@ def test_no_probability_before_warm_up() -> None:
     assert calibrator.tail_probability(1e9) == 1.0
     calibrator.observe(99.0)
     assert calibrator.tail_probability(1e9) < 1e-6
+
+
+def test_a_resolution_keeps_a_hair_above_identical_surprises_from_looking_impossible() -> None:
+    # Silences of a job that runs like clockwork: every surprise within a few thousandths of 0.41.
+    calibrator = TailCalibrator(64, warmup_points=16)
+    for index in range(64):
+        calibrator.observe(0.41 + 0.003 * (index % 3))
+    a_hair_above, far_above = 0.43, 0.77
+    assert calibrator.tail_probability(a_hair_above) <= 1e-12  # the spread of 0.003 says "impossible"
+    assert calibrator.tail_probability(a_hair_above, resolution=0.025) > 0.5 / 64  # about one in the history
+    # what lies many resolutions beyond the history stays rare
+    assert calibrator.tail_probability(far_above, resolution=0.025) < 1e-5

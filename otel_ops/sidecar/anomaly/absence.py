@@ -57,7 +57,9 @@ class BurstAbsenceDetector:
     * Bursts cluster, so that chance is calibrated against the series' own finished silences: the
       calibration history holds the largest surprise each silence reached (``calibration.history_points``
       silences, ``calibration.warmup_points`` of them before anything scores); a silence is never judged
-      against itself.
+      against itself.  Silences are told apart no more finely than the within-burst gap (a run starting a
+      minute or two late is the same run), so a job whose silences are all alike does not make a silence
+      a hair longer than all of them impossibly rare.
     * A silence is one slowly growing piece of evidence: it reports when it starts being surprising and
       then each time it has grown ``report_growth`` times longer and more surprising, not at every point.
 
@@ -96,7 +98,7 @@ class BurstAbsenceDetector:
             surprise = self._surprise(index)
             if surprise > 0.0:
                 self._silence_peak = max(self._silence_peak, surprise)
-                probability = self._calibrator.tail_probability(surprise)
+                probability = self._calibrator.tail_probability(surprise, self._resolution(index))
             if value > level:
                 self._end_silence()
             probability = self._report(index, probability)
@@ -135,6 +137,14 @@ class BurstAbsenceDetector:
             return 0.0
         span = reference[-1] - reference[0]
         return -intervals * math.log10(span / (span + index - reference[-1]))
+
+    def _resolution(self, index: int) -> float:
+        """How much surprise the burst's own gap adds to this silence: a burst starting that much later is
+        the same burst, so silences are not told apart more finely than that."""
+        reference = self._burst_starts[-(self.config.reference_bursts + 1) :]
+        span = reference[-1] - reference[0]
+        length = span + index - reference[-1]
+        return (len(reference) - 1) * math.log10((length + self._merge_gap + 1) / length)
 
     def _report(self, index: int, probability: float) -> float:
         """``probability`` when this silence reports now, else 1.0."""

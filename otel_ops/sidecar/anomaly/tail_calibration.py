@@ -42,8 +42,12 @@ class TailCalibrator:
     def ready(self) -> bool:
         return len(self._history) >= self._warmup
 
-    def tail_probability(self, surprise: float) -> float:
-        """Estimated probability of a surprise at least this large; 1.0 until enough history exists."""
+    def tail_probability(self, surprise: float, resolution: float = 0.0) -> float:
+        """Estimated probability of a surprise at least this large; 1.0 until enough history exists.
+
+        ``resolution``: the smallest difference in surprise that means anything (a measurement's own
+        precision); the tail's scale is never taken below it, so a history of near-identical surprises
+        does not make one a hair larger impossibly rare."""
         if not self.ready:
             return 1.0
         history = self._history
@@ -64,7 +68,7 @@ class TailCalibrator:
             shape = 0.5 * (1.0 - mean * mean / variance)
         if shape <= 1e-6:
             # Light or bounded tails are not trusted beyond the data: extrapolate exponentially instead.
-            scale = max(mean, 1e-9 * max(1.0, abs(excesses_base)))
+            scale = max(mean, resolution, 1e-9 * max(1.0, abs(excesses_base)))
             survival = math.exp(-excess / scale)
         else:
             gpd_scale = mean * (1.0 - shape)
