@@ -1,8 +1,9 @@
 """Secret scrubbing: redact API keys, tokens, passwords and credentials before anything is exported.
 
 One :class:`Scrubber` serves every text otel-ops exports or prints: log messages, log attributes, exception
-type, message and stack trace (JSON and text lines, OTLP log records), span attributes, span event
-attributes (``exception.message``, ``exception.stacktrace``) and span status descriptions. Two rules:
+type, message and stack trace (JSON and text lines, OTLP log records), span and span event names, span
+attributes, span event attributes (``exception.message``, ``exception.stacktrace``) and span status
+descriptions. Two rules:
 
 * a value under a sensitive *name* (``authorization``, ``password``, ``api_key``, ``cookie``, ...) is
   replaced whole, at any depth of a nested attribute value;

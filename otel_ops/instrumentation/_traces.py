@@ -121,6 +121,9 @@ def _scrub_status(status: Status | None, scrubber: Scrubber) -> Status | None:
 
 
 def _scrub_span(span: ReadableSpan, scrubber: Scrubber) -> None:
+    name = scrubber.text(span.name)
+    if name != span.name:
+        span._name = name  # type: ignore[attr-defined]
     attributes = span.attributes
     if attributes:
         clean = scrubber.attributes(attributes)
@@ -131,9 +134,10 @@ def _scrub_span(span: ReadableSpan, scrubber: Scrubber) -> None:
         changed = False
         for event in span.events:
             clean = scrubber.attributes(event.attributes) if event.attributes else None
-            if clean is not None:
+            event_name = scrubber.text(event.name)
+            if clean is not None or event_name != event.name:
                 changed = True
-                events.append(Event(event.name, clean, event.timestamp))
+                events.append(Event(event_name, clean or event.attributes, event.timestamp))
             else:
                 events.append(event)
         if changed:
@@ -144,13 +148,15 @@ def _scrub_span(span: ReadableSpan, scrubber: Scrubber) -> None:
 
 
 def _scrub_server_span(span: ServerSpan, scrubber: Scrubber) -> None:
+    span.name = scrubber.text(span.name)
     clean = scrubber.attributes(span.attributes)
     if clean is not None:
         span.attributes = clean
     for index, (name, timestamp, attributes) in enumerate(span._events):
         clean = scrubber.attributes(attributes)
-        if clean is not None:
-            span._events[index] = (name, timestamp, clean)
+        event_name = scrubber.text(name)
+        if clean is not None or event_name != name:
+            span._events[index] = (event_name, timestamp, clean if clean is not None else attributes)
     status = _scrub_status(span._status, scrubber)
     if status is not None:
         span._status = status

@@ -82,6 +82,7 @@ def spans() -> dict[str, int]:
     for index, secret in enumerate(SECRETS):
         server_span.set_attribute(f"app.detail.{index}", secret.text)
         server_span.add_event("retry", {"detail": secret.text, "attempt": index})
+        server_span.add_event(f"retrying after {secret.text}")  # a secret in an event's name
         try:
             connect(index)
         except UpstreamError as exc:
@@ -95,6 +96,8 @@ def spans() -> dict[str, int]:
                 span.set_status(Status(StatusCode.ERROR, f"failed: {secret.text}"))
             with tracer.start_as_current_span(f"recorded-{index}"):
                 otel_ops.record_exception(exc)  # exception event, fingerprint and status description
+            with tracer.start_as_current_span(f"named-{index} {secret.text}") as span:  # in a span's name
+                span.add_event(f"sent {secret.text}")
     return {"secrets": len(SECRETS)}
 
 

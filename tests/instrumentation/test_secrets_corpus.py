@@ -118,7 +118,9 @@ def test_no_seeded_secret_leaves_the_process(sink, tmp_path, protocol, console, 
     assert len(recorded) == len(SECRETS)
     assert all(s["events"] and "UpstreamError: [exc-" in s["status_message"] for s in recorded)
     (server_span,) = [s for s in spans if s["name"] == "GET /spans"]
-    assert len(server_span["events"]) == 2 * len(SECRETS)
+    assert len(server_span["events"]) == 3 * len(SECRETS)
+    named = [s for s in spans if s["name"].startswith("named-")]
+    assert len(named) == len(SECRETS) and all(len(s["events"]) == 1 for s in named)
     crashed = [s for s in spans if s["kind"] == SERVER_KIND and s["name"] == "GET /crash/{index}"]
     assert len(crashed) == len(SECRETS) and all(s["events"] for s in crashed)
     llm_spans = [s for s in spans if s["name"] == "chat gpt-4o-mini"]
