@@ -13,9 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from otel_ops.cli import app as cli
+from otel_ops.sidecar.alerts import pointers
 from otel_ops.sidecar.settings import SidecarSettings
 from otel_ops.stack.pidfiles import PidRecord, process_start_time
-from tests.collector.processes import free_port, wait_for
+from tests.collector.processes import Prometheus, free_port, wait_for
 from tests.explain.pipeline import Pipeline, running_pipeline
 from tests.sidecar.servers import Alertmanager, Sidecar, read_events, start_alertmanager
 
@@ -304,6 +305,41 @@ def test_a_notification_is_recorded_when_prometheus_cannot_say_more(data_dir: Pa
         ("firing", None, None),
         ("resolved", None, None),
     ]
+
+
+def _exemplar_queries(prometheus: Prometheus) -> float:
+    """Exemplar queries Prometheus has answered, from its own metrics."""
+    text = httpx.get(f"{prometheus.url}/metrics", timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("prometheus_http_requests_total{") and 'handler="/api/v1/query_exemplars"' in line
+    )
+
+
+def test_a_notification_of_a_large_group_looks_up_a_bounded_number_of_alerts(
+    prometheus: Prometheus, data_dir: Path
+) -> None:
+    # One alert per pod of a failing deployment: every alert is recorded, only the first few are looked up.
+    settings = SidecarSettings(
+        port=free_port(), data_dir=data_dir, check_interval=3600, prometheus_url=prometheus.url
+    )
+    alerts = [
+        {
+            "status": "firing",
+            "labels": {**unique_labels(), "service_name": "checkout", "pod": f"checkout-{index}"},
+            "startsAt": "2026-01-01T00:00:00Z",
+            "fingerprint": f"{index:016x}",
+        }
+        for index in range(300)
+    ]
+    before = _exemplar_queries(prometheus)
+    with Sidecar(settings) as sidecar, sidecar.client() as client:
+        response = client.post("/api/v1/alerts/webhook", json={"version": "4", "alerts": alerts})
+    assert response.status_code == 200 and response.json() == {"received": 300}
+    entries = [json.loads(line) for line in settings.audit_log_path.read_text().splitlines()]
+    assert len(entries) == 300
+    assert 1 <= _exemplar_queries(prometheus) - before <= pointers.MAX_LOOKUPS
 
 
 def test_cli_finds_the_alertmanager_of_the_local_stack(
