@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -114,6 +115,13 @@ def test_requests_during_the_background_round_get_its_results(
         assert prometheus["status"] == "fail" and "timed out" not in prometheus["output"]
         assert any(note.startswith("prometheus:ready") for note in responses["/health"].json()["notes"])
         wait_for(lambda: "otel_ops_health_status 0.0" in client.get("/metrics").text, 15, "overall status")
+        # the round's end is stamped, so a stalled round shows (SidecarHealthRoundsStalled)
+        [stamp] = [
+            line
+            for line in client.get("/metrics").text.splitlines()
+            if line.startswith("otel_ops_health_round_timestamp_seconds ")
+        ]
+        assert abs(time.time() - float(stamp.split()[1])) < 60
 
 
 def test_detailed_during_a_ready_round_runs_only_the_checks_it_does_not_cover(

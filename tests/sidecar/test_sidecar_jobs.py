@@ -50,6 +50,12 @@ def range_queries_served(prometheus: Prometheus) -> int:
     )
 
 
+def metric_value(exposition: str, series: str) -> float:
+    """The value of one series in a Prometheus text exposition."""
+    [line] = [line for line in exposition.splitlines() if line.startswith(series + " ")]
+    return float(line.rsplit(" ", 1)[1])
+
+
 def test_error_burst_raises_an_alert(
     prometheus: Prometheus, alertmanager: Alertmanager, tmp_path: Path
 ) -> None:
@@ -79,6 +85,10 @@ def test_error_burst_raises_an_alert(
     assert abs(starts - burst_at) <= 1, (alert["startsAt"], burst_at)
     assert 'otel_ops_anomaly_score{job="checkout-errors",series="{}"}' in metrics
     assert 'otel_ops_anomaly_job_consecutive_failures{job="checkout-errors"} 0.0' in metrics
+    # what the AnomalyJobStalled alert compares: a recent success, and the job's interval
+    last_success = 'otel_ops_anomaly_job_last_success_timestamp_seconds{job="checkout-errors"}'
+    assert time.time() - metric_value(metrics, last_success) < 60
+    assert metric_value(metrics, 'otel_ops_anomaly_job_interval_seconds{job="checkout-errors"}') > 0
 
 
 def test_steady_series_is_scored_without_alerts(
@@ -126,5 +136,7 @@ def test_prometheus_down_backs_off_and_keeps_serving(alertmanager: Alertmanager,
             "failure counted while Prometheus is down",
         )
         assert httpx.get(f"{sidecar.url}/health/live").status_code == 200
+        metrics = httpx.get(f"{sidecar.url}/metrics").text
+        assert 'otel_ops_anomaly_job_last_success_timestamp_seconds{job="blind"}' not in metrics  # never ran
         runner_state = sidecar.app.state.sidecar
         assert runner_state.tasks and not any(task.done() for task in runner_state.tasks)

@@ -166,6 +166,7 @@ class HealthService:
             try:
                 results = await self.results(force=True)
                 self.metrics.health_status.set(overall(results).metric_value)
+                self.metrics.health_round_timestamp.set(time.time())
             except Exception:
                 _logger.exception("background health run failed")
             await asyncio.sleep(interval)

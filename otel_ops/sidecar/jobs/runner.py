@@ -101,11 +101,13 @@ class AnomalyJobRunner:
 
     async def run_forever(self, job: AnomalyJob) -> None:
         state = self.states[job.name]
+        self.metrics.anomaly_job_interval.labels(job=job.name).set(job.interval_seconds)
         while True:
             try:
                 await self.run_once(job)
                 state.failures = 0
                 delay = job.interval_seconds
+                self.metrics.anomaly_job_last_success.labels(job=job.name).set(time.time())
             except Exception as exc:
                 state.failures += 1
                 delay = min(job.interval_seconds * 2**state.failures, MAX_BACKOFF_SECONDS)
