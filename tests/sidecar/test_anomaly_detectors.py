@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.synthetic.series import generate
 from otel_ops.sidecar.anomaly import (
     AnomalyResult,
     EnsembleConfig,
@@ -125,6 +126,23 @@ def test_a_worse_incident_during_the_refractory_period_still_alerts() -> None:
     assert results[outage].score > results[ANOMALY_AT].score
     assert results[outage].is_anomaly
     assert not any(r.is_anomaly for r in results[outage + 1 : outage + 12])  # the outage alerts once
+
+
+def test_an_outage_right_after_an_alert_at_the_capped_score_still_alerts() -> None:
+    # Requests per second (1-minute points) with a daily cycle: 58 minutes before traffic drops to zero, a
+    # value a little above the week's maximum alerts at the capped score of 1.0 (p = 5e-10). The outage
+    # (p = 1e-11) cannot score higher than 1.0, but its evidence is over ten times stronger.
+    series = generate("traffic_drop", 41)
+    assert series.anomaly is not None
+    onset = series.anomaly[0]
+    detector = EnsembleDetector(step_seconds=series.step_seconds)
+    pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
+    results = [detector.update(t, v) for t, v in pairs]
+    [blip] = [r for r in results if r.is_anomaly and onset - 7200 <= r.timestamp < onset]
+    assert blip.score == 1.0
+    outage = [r for r in results if onset <= r.timestamp < onset + 300]
+    assert outage[0].is_anomaly
+    assert not any(r.is_anomaly for r in outage[1:])  # and it alerts once
 
 
 def test_a_daily_step_the_seasonal_baseline_expects_is_no_spike() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import math
+import sys
 from collections import deque
 from statistics import median
 
@@ -20,6 +22,9 @@ from otel_ops.sidecar.anomaly.step_scaling import scale_to_step
 from otel_ops.sidecar.anomaly.tail_calibration import probability_to_score
 
 STEP_SAMPLE_POINTS = 16
+# During a quiet period, a point whose evidence exceeds everything since the period opened by this many
+# decades of probability is a new incident, even when its score ties the capped score that opened it.
+NEW_INCIDENT_DECADES = 1.0
 
 
 class EnsembleDetector:
@@ -38,10 +43,12 @@ class EnsembleDetector:
     is not a new high over the recent ``repeat_window_points`` is damped by ``repeat_damping``, so an
     episode alerts when it starts and again only if it gets worse; ``components`` keep the undamped scores.
     Once a point alerts, the statistical score of the next ``refractory_points`` points is further scaled by
-    ``refractory_damping`` (a refractory period) unless it exceeds the score that opened the period, which
-    then alerts and opens a new one: the aftermath of an incident (recovery, a second burst of
-    the same episode) does not alert again.  On NAB this removes FP points without losing windows, since
-    only the first detection inside an anomaly window earns a reward.  The exhaustion forecast is not damped.
+    ``refractory_damping`` (a refractory period) unless it exceeds the score that opened the period, or its
+    evidence jumps ``NEW_INCIDENT_DECADES`` above all evidence since then (scores stop at 1.0, evidence
+    does not), which then alerts and opens a new one: the aftermath of an incident (recovery, a second
+    burst of the same episode) does not alert again, an outage right after a blip does.  On NAB this
+    removes FP points without losing windows, since only the first detection inside an anomaly window
+    earns a reward.  The exhaustion forecast is not damped.
 
     Default spans are converted to the series' step (:mod:`~otel_ops.sidecar.anomaly.step_scaling`): the
     step given here (a live job's), or else the median step of the first ``STEP_SAMPLE_POINTS`` points,
@@ -89,6 +96,7 @@ class EnsembleDetector:
         self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
         self._points_since_alert: int | None = None
         self._opening_score = 0.0
+        self._period_evidence = 0.0
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         pending = self._pending
@@ -139,7 +147,8 @@ class EnsembleDetector:
 
         probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0
         score = self._refractory(
-            self._damp_repeats(probability_to_score(probability, self.effective_config.full_scale_log10))
+            self._damp_repeats(probability_to_score(probability, self.effective_config.full_scale_log10)),
+            evidence=-math.log10(max(probability, sys.float_info.min)),
         )
 
         time_to_exhaustion: float | None = None
@@ -162,19 +171,25 @@ class EnsembleDetector:
             components=components,
         )
 
-    def _refractory(self, score: float) -> float:
+    def _refractory(self, score: float, evidence: float) -> float:
         cfg = self.effective_config
         since = self._points_since_alert
         if since is not None:
             since += 1
             self._points_since_alert = since
-            if since <= cfg.refractory_points and score <= self._opening_score:
+            # Scores stop at 1.0, so two very different alerts can tie: evidence (-log10 of the
+            # probability) ten times stronger than anything since the period opened is a new incident too.
+            # Evidence that grows point by point (a frozen gauge, a silence) never jumps like that.
+            jump = evidence > self._period_evidence + NEW_INCIDENT_DECADES
+            self._period_evidence = max(self._period_evidence, evidence)
+            if since <= cfg.refractory_points and score <= self._opening_score and not jump:
                 return score * cfg.refractory_damping
         if score >= cfg.alert_score and cfg.refractory_points > 0:
             # Something worse than the alert that opened the period (an outage hours after a blip) is a
             # new incident, not its aftermath.
             self._points_since_alert = 0
             self._opening_score = score
+            self._period_evidence = evidence
         return score
 
     def _damp_repeats(self, score: float) -> float:
