@@ -3,35 +3,93 @@
 ``otel_ops.configure()`` wires traces, metrics and JSON logs with correlation ids to an OpenTelemetry
 Collector over OTLP; ``otel_ops.instrument_fastapi(app)`` instruments a FastAPI app; ``llm_call`` and
 ``agent_run`` record GenAI work by the OpenTelemetry semantic conventions.
+
+The names below load their modules on first use, so the ``otel-ops`` commands that need no
+instrumentation (``up``, ``run``, ``alerts``, ...) start without the OpenTelemetry SDK.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from otel_ops._version import __version__
-from otel_ops.config.settings import (
-    ExportOptions,
-    GenAIOptions,
-    HttpOptions,
-    LogsOptions,
-    MetricsOptions,
-    ScrubOptions,
-    TracesOptions,
-)
-from otel_ops.instrumentation import (
-    JsonFormatter,
-    PriceTable,
-    Telemetry,
-    agent_run,
-    configure,
-    current,
-    fingerprint,
-    instrument_asgi,
-    instrument_fastapi,
-    llm_call,
-    record_exception,
-)
+
+if TYPE_CHECKING:
+    from otel_ops.config.settings import (
+        ExportOptions,
+        GenAIOptions,
+        HttpOptions,
+        LogsOptions,
+        MetricsOptions,
+        ScrubOptions,
+        TracesOptions,
+    )
+    from otel_ops.instrumentation import (
+        JsonFormatter,
+        PriceTable,
+        Telemetry,
+        agent_run,
+        configure,
+        current,
+        fingerprint,
+        instrument_asgi,
+        instrument_fastapi,
+        llm_call,
+        record_exception,
+    )
+
+_SETTINGS = "otel_ops.config.settings"
+_INSTRUMENTATION = "otel_ops.instrumentation"
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "ExportOptions",
+            "GenAIOptions",
+            "HttpOptions",
+            "LogsOptions",
+            "MetricsOptions",
+            "ScrubOptions",
+            "TracesOptions",
+        ),
+        _SETTINGS,
+    ),
+    **dict.fromkeys(
+        (
+            "JsonFormatter",
+            "PriceTable",
+            "Telemetry",
+            "agent_run",
+            "configure",
+            "current",
+            "fingerprint",
+            "instrument_asgi",
+            "instrument_fastapi",
+            "llm_call",
+            "record_exception",
+        ),
+        _INSTRUMENTATION,
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'otel_ops' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
 
 
 def shutdown(timeout: float | None = None) -> bool:
     """Flush and stop telemetry within ``timeout`` seconds (default ``OTEL_OPS_SHUTDOWN_TIMEOUT``)."""
+    from otel_ops.instrumentation import current
+
     telemetry = current()
     return telemetry.shutdown(timeout) if telemetry is not None else True
 
