@@ -170,11 +170,13 @@ class BatchQueue(Generic[T]):
     # -- worker ------------------------------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stopped:
-            self._wake.wait(self._backoff or self._delay)
+            # Woken by a full batch: export full batches and leave the rest for the next one (a tail of
+            # tiny exports would cost an HTTP request each); woken by the timer: export everything.
+            full_batch = self._wake.wait(self._backoff or self._delay)
             self._wake.clear()
             if self._stopped:
                 break
-            self._drain(deadline=None)
+            self._drain(deadline=None, full_batches_only=full_batch)
 
     def _take_batch(self) -> list[tuple[T, int]]:
         if self._pending is not None:
@@ -192,9 +194,10 @@ class BatchQueue(Generic[T]):
             self._bytes -= size
             self._held -= len(batch)
 
-    def _drain(self, deadline: float | None) -> bool:
-        """Export until the queue is empty; False if an attempt failed (then the rest waits) or ``deadline``
-        passed, also while waiting for an export the worker has in progress."""
+    def _drain(self, deadline: float | None, full_batches_only: bool = False) -> bool:
+        """Export until the queue is empty (or, with ``full_batches_only``, holds less than a batch); False
+        if an attempt failed (then the rest waits) or ``deadline`` passed, also while waiting for an export
+        the worker has in progress."""
         wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
         if wait > threading.TIMEOUT_MAX:  # a deadline so far away that it is no deadline
             wait = -1.0
@@ -206,6 +209,8 @@ class BatchQueue(Generic[T]):
                 while self._pending is not None or self._queue:
                     if deadline is not None and time.monotonic() >= deadline:
                         return False
+                    if full_batches_only and self._pending is None and len(self._queue) < self._max_batch:
+                        return True
                     with self._state_lock:
                         if self._stopped:
                             return False
