@@ -98,7 +98,10 @@ class BurstAbsenceDetector:
             surprise = self._surprise(index)
             if surprise > 0.0:
                 self._silence_peak = max(self._silence_peak, surprise)
-                probability = self._calibrator.tail_probability(surprise, self._resolution(index))
+                # Silences are told apart no more finely than the within-burst gap: a burst starting that
+                # much later is the same burst.
+                resolution = self._surprise(index + self._merge_gap + 1) - surprise
+                probability = self._calibrator.tail_probability(surprise, resolution)
             if value > level:
                 self._end_silence()
             probability = self._report(index, probability)
@@ -137,14 +140,6 @@ class BurstAbsenceDetector:
             return 0.0
         span = reference[-1] - reference[0]
         return -intervals * math.log10(span / (span + index - reference[-1]))
-
-    def _resolution(self, index: int) -> float:
-        """How much surprise the burst's own gap adds to this silence: a burst starting that much later is
-        the same burst, so silences are not told apart more finely than that."""
-        reference = self._burst_starts[-(self.config.reference_bursts + 1) :]
-        span = reference[-1] - reference[0]
-        length = span + index - reference[-1]
-        return (len(reference) - 1) * math.log10((length + self._merge_gap + 1) / length)
 
     def _report(self, index: int, probability: float) -> float:
         """``probability`` when this silence reports now, else 1.0."""
