@@ -39,61 +39,6 @@ if TYPE_CHECKING:
         record_exception,
     )
 
-_SETTINGS = "otel_ops.config.settings"
-_INSTRUMENTATION = "otel_ops.instrumentation"
-_EXPORTS: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "ExportOptions",
-            "GenAIOptions",
-            "HttpOptions",
-            "LogsOptions",
-            "MetricsOptions",
-            "ScrubOptions",
-            "TracesOptions",
-        ),
-        _SETTINGS,
-    ),
-    **dict.fromkeys(
-        (
-            "JsonFormatter",
-            "PriceTable",
-            "Telemetry",
-            "agent_run",
-            "configure",
-            "current",
-            "fingerprint",
-            "instrument_asgi",
-            "instrument_fastapi",
-            "llm_call",
-            "record_exception",
-        ),
-        _INSTRUMENTATION,
-    ),
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'otel_ops' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups are plain attribute reads
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
-
-
-def shutdown(timeout: float | None = None) -> bool:
-    """Flush and stop telemetry within ``timeout`` seconds (default ``OTEL_OPS_SHUTDOWN_TIMEOUT``)."""
-    from otel_ops.instrumentation import current
-
-    telemetry = current()
-    return telemetry.shutdown(timeout) if telemetry is not None else True
-
-
 __all__ = [
     "ExportOptions",
     "GenAIOptions",
@@ -116,3 +61,32 @@ __all__ = [
     "record_exception",
     "shutdown",
 ]
+
+# Where each name of ``__all__`` not defined here lives: the option groups in the shared settings, the rest
+# in the instrumentation.
+_EXPORTS: dict[str, str] = {
+    name: "otel_ops.config.settings" if name.endswith("Options") else "otel_ops.instrumentation"
+    for name in __all__
+    if name not in ("__version__", "shutdown")
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'otel_ops' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+def shutdown(timeout: float | None = None) -> bool:
+    """Flush and stop telemetry within ``timeout`` seconds (default ``OTEL_OPS_SHUTDOWN_TIMEOUT``)."""
+    from otel_ops.instrumentation import current
+
+    telemetry = current()
+    return telemetry.shutdown(timeout) if telemetry is not None else True
