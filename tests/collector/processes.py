@@ -20,6 +20,7 @@ from tests.support.ports import free_port
 __all__ = ["free_port"]
 
 PROMETHEUS = "/usr/bin/prometheus"
+READY_LINE = "Everything is ready"
 
 
 def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
@@ -124,6 +125,13 @@ def start_collector(
     process.start()
     try:
         process.wait_until(f"http://127.0.0.1:{ports.health}/", timeout)
+        # The health check answers while the last pipelines start; the Collector handles SIGTERM (a clean
+        # shutdown, exit 0) only once it has logged that everything is ready.
+        deadline = time.monotonic() + timeout
+        while READY_LINE not in process.log.read_text(errors="replace"):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"collector never logged {READY_LINE!r}:\n{log_tail(process.log)}")
+            time.sleep(0.05)
     except BaseException:
         process.stop()
         raise
