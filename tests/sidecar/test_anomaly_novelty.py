@@ -32,7 +32,8 @@ def test_a_peak_higher_than_every_earlier_one_alerts_where_the_forecast_detector
     alert = ensemble.config.alert_score
     assert scores[higher] >= alert
     assert all(scores[i] < alert for i in spikes[3:] if i != higher)  # the usual daily spikes stay quiet
-    assert max(s for i, s in enumerate(scores) if i >= 2 * DAY and i != higher) < alert
+    # Once three spikes have been seen, nothing else alerts (the third, on day 2, is still being learnt).
+    assert max(s for i, s in enumerate(scores) if i > spikes[2] and i != higher) < alert
     # Against the usual spike-to-spike noise the higher peak is unremarkable: only novelty sees it.
     assert run(SpikeLevelShiftDetector(), values)[higher] < alert
     without_novelty = run(EnsembleDetector(EnsembleConfig(novelty=None)), values)

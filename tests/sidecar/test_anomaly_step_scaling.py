@@ -55,3 +55,20 @@ def test_one_minute_series_alerts_less_with_time_spans_than_with_five_minute_poi
     as_points = EnsembleConfig(reference_step_seconds=60.0)  # point counts taken as 1-minute points
     with_point_counts = sum(sum(feed(EnsembleDetector(as_points), 60.0, points, seed)) for seed in range(3))
     assert with_time_spans < with_point_counts
+
+
+@pytest.mark.parametrize("step", [10.0, 60.0, 300.0])
+def test_a_score_is_the_chance_of_such_a_point_within_a_minute(step: float) -> None:
+    """A 5-minute series has a fifth of a 1-minute one's points, so for the same false alerts per week
+    each of its points may be five times likelier; a 10-second series' points must be six times rarer."""
+    undamped = EnsembleConfig(repeat_window_points=0, refractory_points=0)
+    detector = EnsembleDetector(undamped, step_seconds=step)
+    rng = np.random.default_rng(1)
+    timestamps = START + np.arange(max(3000, int(1.5 * 86_400 / step))) * step
+    values = 50 + rng.normal(0, 1, timestamps.size)
+    values[-1] = 58.0  # one surprising point once the calibrations are warm
+    results = [detector.update(t, v) for t, v in zip(timestamps.tolist(), values.tolist(), strict=True)]
+    last = results[-1]
+    assert last.tail_probability < 1e-4
+    per_minute = min(1.0, last.tail_probability * 60.0 / step)
+    assert last.score == pytest.approx(min(1.0, -np.log10(per_minute) / undamped.full_scale_log10))

@@ -25,6 +25,11 @@ STEP_SAMPLE_POINTS = 16
 # During a quiet period, a point whose evidence exceeds everything since the period opened by this many
 # decades of probability is a new incident, even when its score ties the capped score that opened it.
 NEW_INCIDENT_DECADES = 1.0
+# Scores weigh a point's probability by the points per this interval: the chance of such a point within a
+# minute of the series.  One alert score then means about the same false alerts per week whatever the step:
+# a 5-minute series has a fifth of the points of a 1-minute one, so each of its points may be five times
+# as likely for the same rate; a 10-second series has six times as many, each must be six times rarer.
+EVIDENCE_INTERVAL_SECONDS = 60.0
 
 
 class EnsembleDetector:
@@ -38,6 +43,8 @@ class EnsembleDetector:
     ordinary for this time of day or week is no spike.  The exhaustion forecast is a different
     kind of evidence (a deadline, not a surprise) and enters as the maximum of the two scores.  The expected
     band comes from the seasonal baseline while the series is seasonal, otherwise from the fast detector.
+    The score is that probability per minute of series (``EVIDENCE_INTERVAL_SECONDS``), so the alert score
+    means about the same false alerts per week on 10-second, 1-minute and 5-minute series.
 
     An anomaly episode (a spike, the hours after a level shift) raises many points at once.  A score that
     is not a new high over the recent ``repeat_window_points`` is damped by ``repeat_damping``, so an
@@ -65,6 +72,7 @@ class EnsembleDetector:
     def _build(self, step_seconds: float) -> None:
         self._pending = None
         self.effective_config = cfg = scale_to_step(self.config, step_seconds)
+        self._points_per_interval = EVIDENCE_INTERVAL_SECONDS / step_seconds
         self.seasonal = SeasonalBaselineDetector(cfg.seasonal) if cfg.seasonal is not None else None
         self.spike = SpikeLevelShiftDetector(cfg.spike) if cfg.spike is not None else None
         # Value novelty and both absence detectors keep the same week of values: one copy serves them all.
@@ -146,8 +154,9 @@ class EnsembleDetector:
             values.push(value)
 
         probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0
+        per_interval = min(1.0, probability * self._points_per_interval)
         score = self._refractory(
-            self._damp_repeats(probability_to_score(probability, self.effective_config.full_scale_log10)),
+            self._damp_repeats(probability_to_score(per_interval, self.effective_config.full_scale_log10)),
             evidence=-math.log10(max(probability, sys.float_info.min)),
         )
 
