@@ -22,7 +22,7 @@ DETECTOR_SOURCES = Path(__file__).resolve().parents[2] / "otel_ops" / "sidecar" 
 
 def cache_dir() -> Path:
     default = Path.home() / ".cache" / "otel-ops" / "nab-scores"
-    return Path(os.environ.get("OTEL_OPS_NAB_CACHE", default))
+    return Path(os.environ.get("OTEL_OPS_NAB_CACHE") or default)
 
 
 @functools.cache
