@@ -226,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         base = EnsembleConfig.model_validate({**base.model_dump(), **overrides})
         variants = list(grid(base, prefixes)) if not args.no_grid else [("defaults", base)]
         results: list[tuple[str, float, dict[Split, FoldOutcome]]] = []
+        at_alert_score = 0.0
         for label, config in variants:
             swept = [
                 sweep_file(scores, f.window_bounds, profile, f.relative_path)
@@ -233,7 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
             in_sample, outcomes = evaluate_config(swept, splits, profile)
             results.append((label, in_sample, outcomes))
-        rows.append(_summarise(name, results, splits, normalise))
+            if label == "defaults":
+                # What a live job alerts on: the alert score, chosen on no NAB file.
+                at_alert_score = sum(score_at_threshold(s, config.alert_score, profile).score for s in swept)
+        rows.append(_summarise(name, results, splits, normalise, normalise(at_alert_score)))
         print(f"{name}: {len(variants)} settings, {time.perf_counter() - started:.0f} s", flush=True)
         for split, label in rows[-1].chosen.items():
             if label != "defaults" and not split.repeat:
@@ -247,9 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         "| detector | in-sample (defaults) | fixed, k-fold | k-fold | k-fold, first partition "
-        "| leave-category-out | gap in-sample - k-fold | gap in-sample - category | best in grid, in-sample |"
+        "| leave-category-out | gap in-sample - k-fold | gap in-sample - category | best in grid, in-sample "
+        "| at the alert score |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         cells = (
             f"{row.in_sample:.1f}",
@@ -260,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{row.in_sample - row.kfold:+.1f}",
             f"{row.in_sample - row.category:+.1f}",
             f"{row.best_in_grid:.1f}",
+            f"{row.at_alert_score:.1f}",
         )
         print(f"| {row.name} | " + " | ".join(cells) + " |")
     return 0
@@ -277,6 +283,7 @@ class Row:
     fixed_kfold: list[float]  # per partition
     kfold_partitions: list[float]
     category: float
+    at_alert_score: float  # defaults at the live alert score: nothing chosen on NAB but the defaults
 
     @property
     def kfold(self) -> float:
@@ -290,6 +297,7 @@ def _summarise(
     results: Sequence[tuple[str, float, Mapping[Split, FoldOutcome]]],
     splits: Sequence[Split],
     normalise: Callable[[float], float],
+    at_alert_score: float,
 ) -> Row:
     defaults = results[0]
     pooled: dict[tuple[str, int], float] = {}
@@ -311,6 +319,7 @@ def _summarise(
         fixed_kfold=[normalise(fixed[r]) for r in sorted(fixed)],
         kfold_partitions=kfold,
         category=normalise(pooled[("category", 0)]),
+        at_alert_score=at_alert_score,
         chosen=chosen,
     )
 
