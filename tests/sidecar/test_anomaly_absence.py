@@ -13,7 +13,7 @@ from otel_ops.sidecar.anomaly import (
     EnsembleDetector,
     ValueNoveltyDetector,
 )
-from otel_ops.sidecar.anomaly.absence import otsu_split
+from otel_ops.sidecar.anomaly.absence import otsu_split, within_burst_gap
 from tests.sidecar.anomaly_series import DAY, run
 
 STOP = 9 * DAY
@@ -61,6 +61,30 @@ def test_otsu_split_separates_within_burst_from_between_burst_gaps() -> None:
     counts = [40, 25, 3, 0, 0, 6, 9, 2]
     assert otsu_split(counts) in (2, 3, 4)
     assert otsu_split([0] * 8) == 0
+
+
+def test_gaps_of_one_kind_make_single_point_bursts_unless_points_are_neighbours() -> None:
+    hourly_on_5_minutes = [0, 0, 0, 150, 8]  # gaps of 12 points, a few of 24 (a missed run)
+    assert within_burst_gap(hourly_on_5_minutes) == 7  # every run is a burst of its own
+    assert within_burst_gap([0, 0, 0, 150]) == 7
+    assert within_burst_gap([40, 0, 0, 0, 0, 9]) == 1  # runs of neighbouring points, an hour apart
+    bursts_of_neighbours = [40, 25, 3, 0, 0, 6, 9, 2]
+    assert within_burst_gap(bursts_of_neighbours) == 2 ** (otsu_split(bursts_of_neighbours) + 1) - 1
+    assert within_burst_gap([12]) == 1  # neighbouring points only: one continuing burst
+    assert within_burst_gap([0] * 8) == 1
+
+
+def test_an_hourly_job_on_a_five_minute_series_that_stops_is_a_silence() -> None:
+    # One point per run (the run is shorter than the step), every 12 points; the job stops on day 4.
+    rng = np.random.default_rng(0)
+    values = rng.poisson(0.3, 5 * DAY).astype(float)
+    values[::12] += 40 + rng.poisson(10, values[::12].size)
+    stop = 4 * DAY
+    values[stop : stop + 72] = rng.poisson(0.3, 72)  # six hours without a run
+    for config in (AbsenceConfig(), AbsenceConfig(level_scale="log")):
+        absence = run(BurstAbsenceDetector(config), values)
+        assert max(absence[2 * DAY : stop]) < 0.2  # runs every hour: no silence stands out
+        assert max(absence[stop : stop + 72]) >= 0.5  # a run is missing, then another
 
 
 def scores(detector: BurstAbsenceDetector, series: SyntheticSeries) -> np.ndarray:

@@ -11,6 +11,7 @@ from otel_ops.sidecar.anomaly.rolling import SortedWindow
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
 
 _GAP_BINS = 24  # log2 bins of the gap between active points: up to 2**24 points
+MIN_BURST_SEPARATION_BINS = 1  # a gap twice another is one missed burst, not a second kind of gap
 
 
 def otsu_split(counts: list[int]) -> int:
@@ -33,6 +34,28 @@ def otsu_split(counts: list[int]) -> int:
     return best_bin
 
 
+def within_burst_gap(gap_bins: list[int]) -> int:
+    """The longest gap (in points) between active points of one burst, from the log2 histogram of gaps.
+
+    Gaps inside bursts and gaps between them are told apart by Otsu's split when the activity has
+    neighbouring points or the two kinds are more than ``MIN_BURST_SEPARATION_BINS`` apart on average.
+    Otherwise the gaps are of one kind, a few points long or more, and every active point is a burst of its
+    own: an hourly job on a 5-minute series, whose missed runs double a gap without making a second kind
+    of gap.  Activity on neighbouring points only is one continuing burst."""
+    populated = [b for b, count in enumerate(gap_bins) if count]
+    if not populated:
+        return 1
+    if len(populated) > 1:
+        split = otsu_split(gap_bins)
+        low = sum(b * c for b, c in enumerate(gap_bins[: split + 1])) / sum(gap_bins[: split + 1])
+        high = sum(b * c for b, c in enumerate(gap_bins) if b > split) / sum(gap_bins[split + 1 :])
+        if populated[0] == 0 or high - low > MIN_BURST_SEPARATION_BINS:
+            return 2 ** (split + 1) - 1
+    if populated[0] == 0:
+        return 1
+    return 2 ** populated[0] - 1
+
+
 class BurstAbsenceDetector:
     """Scores a silence that lasts longer than the series' recent bursts make likely.
 
@@ -50,7 +73,9 @@ class BurstAbsenceDetector:
 
     * Bursts come from the series itself: the gaps between active points are short inside a burst and long
       between bursts, and Otsu's method on their log2 histogram finds where one becomes the other, so "a
-      burst" means the same on a 1-minute and a 1-hour series.
+      burst" means the same on a 1-minute and a 1-hour series (:func:`within_burst_gap`; single-point
+      bursts at a steady spacing, such as an hourly job on a 5-minute series, are bursts too).  The split
+      is kept current with the histogram, so every silence is measured against the bursts of now.
     * Surprise: the last ``reference_bursts`` burst starts give ``n`` intervals spanning ``R`` points; the
       silence since the last start is ``L``. For bursts at an unknown steady rate the chance that an interval
       lasts at least ``L`` is ``(R / (R + L)) ** n``.
@@ -82,6 +107,7 @@ class BurstAbsenceDetector:
         self._last_active: int | None = None
         self._burst_starts: list[int] = []
         self._merge_gap = 1
+        self._gaps_stale = False
         self._bursts_stale = True
         self._index = 0
         self._silence_peak = 0.0
@@ -130,6 +156,8 @@ class BurstAbsenceDetector:
 
     def _surprise(self, index: int) -> float:
         """-log10 of the chance of a silence this long at the recent burst rate (0 inside a burst)."""
+        if self._gaps_stale:
+            self._refresh_merge_gap()
         if self._last_active is None or index - self._last_active <= self._merge_gap:
             return 0.0
         if self._bursts_stale:
@@ -165,6 +193,7 @@ class BurstAbsenceDetector:
         if self._last_active is not None:
             gap_bin = min(_GAP_BINS - 1, int(math.log2(index - self._last_active)))
             self._gap_bins[gap_bin] += 1
+            self._gaps_stale = True
         self._active.append((index, gap_bin))
         self._last_active = index
         self._bursts_stale = True
@@ -174,14 +203,20 @@ class BurstAbsenceDetector:
             _, gap_bin = self._active.popleft()
             if gap_bin >= 0:
                 self._gap_bins[gap_bin] -= 1
+                self._gaps_stale = True
             self._bursts_stale = True
+
+    def _refresh_merge_gap(self) -> None:
+        """The within-burst gap, from the histogram of gaps (cheap: kept current before every silence
+        check, so a silence is measured against the gaps of now, not of the last time one was scored)."""
+        merge_gap = within_burst_gap(self._gap_bins)
+        if merge_gap != self._merge_gap:
+            self._merge_gap = merge_gap
+            self._bursts_stale = True
+        self._gaps_stale = False
 
     def _find_bursts(self) -> None:
         """Burst starts: active points more than the within-burst gap after the previous active point."""
-        populated = [b for b, count in enumerate(self._gap_bins) if count]
-        # With one kind of gap only, activity is one continuing burst: its gaps are all within-burst gaps.
-        split = otsu_split(self._gap_bins) if len(populated) > 1 else (populated[0] if populated else 0)
-        self._merge_gap = 2 ** (split + 1) - 1
         starts: list[int] = []
         previous: int | None = None
         for index, _ in self._active:
