@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -57,6 +56,8 @@ def _alertmanager_url(alertmanager: str | None) -> str | None:
 
 
 def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any], Awaitable[T]]) -> T:
+    import httpx
+
     from otel_ops.sidecar.alerts import AlertmanagerClient, AlertmanagerError, AlertRequestError, AlertService
     from otel_ops.sidecar.audit import AuditLog
     from otel_ops.sidecar.settings import SettingsError, load_settings

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from otel_ops.sidecar.backup import BackupError, BackupService, BackupSettings, UnknownSource
-from otel_ops.sidecar.backup.errors import SnapshotNotFound
+if TYPE_CHECKING:
+    from otel_ops.sidecar.backup import BackupService
 
 app = typer.Typer(
     help="Back up and restore Prometheus, databases and the stack's configuration.", no_args_is_help=True
@@ -30,6 +30,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @contextmanager
 def _service() -> Iterator[BackupService]:
     """A service from the OTEL_OPS_BACKUP_* settings; backup errors end the command with a message."""
+    from otel_ops.sidecar.backup import BackupError, BackupService, BackupSettings, UnknownSource
+    from otel_ops.sidecar.backup.errors import SnapshotNotFound
+
     try:
         yield BackupService(BackupSettings())
     except (UnknownSource, SnapshotNotFound) as exc:

@@ -12,12 +12,19 @@ For programs::
 Part of the ops layer: the instrumentation never imports it.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from otel_ops.explain.errors import ExplainError, InvalidArgument, NotFound, StoreUnavailable
-from otel_ops.explain.explainer import Stores, explain_alert, explain_fingerprint, explain_trace
 from otel_ops.explain.model import Explanation, Window
-from otel_ops.explain.pointers import alert_pointers
 from otel_ops.explain.render import render
 from otel_ops.explain.settings import StoreUrls, resolve
+
+if TYPE_CHECKING:
+    from otel_ops.explain.explainer import Stores, explain_alert, explain_fingerprint, explain_trace
+    from otel_ops.explain.pointers import alert_pointers
 
 __all__ = [
     "ExplainError",
@@ -35,3 +42,26 @@ __all__ = [
     "render",
     "resolve",
 ]
+
+# The store clients (and httpx) load on first use of these names, so the command line parses its options
+# without them.
+_LAZY: dict[str, str] = {
+    "Stores": "explainer",
+    "explain_alert": "explainer",
+    "explain_fingerprint": "explainer",
+    "explain_trace": "explainer",
+    "alert_pointers": "pointers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
