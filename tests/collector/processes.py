@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -15,11 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tests.support.ports import free_port
 
 __all__ = ["free_port"]
 
 PROMETHEUS = "/usr/bin/prometheus"
+STACK_PROMETHEUS_CONFIG = Path(__file__).resolve().parents[2] / "prometheus" / "prometheus.yml"
 READY_LINE = "Everything is ready"
 
 
@@ -167,24 +171,36 @@ class Prometheus:
     def metric_names(self) -> list[str]:
         return list(self.api("/api/v1/label/__name__/values"))
 
+    def remote_write_answers(self) -> dict[str, float]:
+        """Remote-write requests Prometheus has answered so far, by HTTP status code (its own metrics)."""
+        _, body = http_get(f"{self.url}/metrics", timeout=5)
+        pattern = re.compile(
+            r'^prometheus_http_requests_total\{code="(\d+)",handler="/api/v1/write"\} (\S+)$'
+        )
+        return {m[1]: float(m[2]) for line in body.decode().splitlines() if (m := pattern.match(line))}
+
 
 def start_prometheus(
     workdir: Path, scrape_targets: Sequence[str] = (), port: int | None = None, timeout: float = 30.0
 ) -> Prometheus:
-    """Debian's Prometheus with the remote-write receiver and exemplar storage enabled."""
+    """Debian's Prometheus with the remote-write receiver and exemplar storage enabled, and the storage
+    settings of the stack's ``prometheus/prometheus.yml`` (its out-of-order window)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     config = workdir / "prometheus.yml"
-    scrape = ""
+    settings: dict[str, Any] = {
+        "global": {"scrape_interval": "15s"},
+        "storage": yaml.safe_load(STACK_PROMETHEUS_CONFIG.read_text())["storage"],
+    }
     if scrape_targets:
-        targets = ", ".join(f'"{target}"' for target in scrape_targets)
-        scrape = (
-            "scrape_configs:\n"
-            "  - job_name: otel-collector\n"
-            "    scrape_interval: 2s\n"
-            f"    static_configs: [{{targets: [{targets}]}}]\n"
-        )
-    config.write_text("global:\n  scrape_interval: 15s\n" + scrape)
+        settings["scrape_configs"] = [
+            {
+                "job_name": "otel-collector",
+                "scrape_interval": "2s",
+                "static_configs": [{"targets": list(scrape_targets)}],
+            }
+        ]
+    config.write_text(yaml.safe_dump(settings))
     process = Process(
         name="prometheus",
         command=[

@@ -113,11 +113,15 @@ def test_the_handler_log_line_arrives_in_victorialogs_with_the_trace_id(pipeline
 
 def test_the_route_request_duration_is_queryable_in_prometheus_with_an_exemplar(pipeline: Pipeline) -> None:
     selector = f'service_name="{pipeline.service_name}", http_route="{ROUTE}"'
-    series = wait_for(
-        lambda: pipeline.prometheus.query(f"http_server_request_duration_seconds_count{{{selector}}}"),
-        60,
-        f"http_server_request_duration_seconds_count{{{selector}}} in Prometheus",
-    )
+    try:
+        series = wait_for(
+            lambda: pipeline.prometheus.query(f"http_server_request_duration_seconds_count{{{selector}}}"),
+            60,
+            f"http_server_request_duration_seconds_count{{{selector}}} in Prometheus",
+        )
+    except AssertionError as missing:
+        answers = pipeline.prometheus.remote_write_answers()
+        raise AssertionError(f"{missing}; Prometheus answered remote writes by status: {answers}") from None
     assert len(series) == 1, series
     labels = series[0]["metric"]
     assert (labels["http_request_method"], labels["http_response_status_code"]) == ("GET", "200")
