@@ -10,9 +10,9 @@ instrumentation (``up``, ``run``, ``alerts``, ...) start without the OpenTelemet
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from otel_ops._lazy import lazy_names
 from otel_ops._version import __version__
 
 if TYPE_CHECKING:
@@ -71,17 +71,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'otel_ops' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups are plain attribute reads
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_names(__name__, globals(), _EXPORTS)
 
 
 def shutdown(timeout: float | None = None) -> bool:

@@ -14,9 +14,9 @@ Part of the ops layer: the instrumentation never imports it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from otel_ops._lazy import lazy_names
 from otel_ops.explain.errors import ExplainError, InvalidArgument, NotFound, StoreUnavailable
 from otel_ops.explain.model import Explanation, Window
 from otel_ops.explain.render import render
@@ -46,22 +46,12 @@ __all__ = [
 # The store clients (and httpx) load on first use of these names, so the command line parses its options
 # without them.
 _LAZY: dict[str, str] = {
-    "Stores": "explainer",
-    "explain_alert": "explainer",
-    "explain_fingerprint": "explainer",
-    "explain_trace": "explainer",
-    "alert_pointers": "pointers",
+    "Stores": f"{__name__}.explainer",
+    "explain_alert": f"{__name__}.explainer",
+    "explain_fingerprint": f"{__name__}.explainer",
+    "explain_trace": f"{__name__}.explainer",
+    "alert_pointers": f"{__name__}.pointers",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, globals(), _LAZY)
