@@ -128,21 +128,39 @@ def test_a_worse_incident_during_the_refractory_period_still_alerts() -> None:
     assert not any(r.is_anomaly for r in results[outage + 1 : outage + 12])  # the outage alerts once
 
 
-def test_an_outage_right_after_an_alert_at_the_capped_score_still_alerts() -> None:
-    # Requests per second (1-minute points) with a daily cycle: 58 minutes before traffic drops to zero, a
-    # value a little above the week's maximum alerts at the capped score of 1.0 (p = 5e-10). The outage
-    # (p = 1e-11) cannot score higher than 1.0, but its evidence is over ten times stronger.
-    series = generate("traffic_drop", 41)
+def alerts_before_and_at_a_traffic_drop(
+    seed: int, before_seconds: float
+) -> tuple[list[AnomalyResult], list[AnomalyResult]]:
+    """The alerts of a fresh ensemble in the ``before_seconds`` before traffic drops to zero (synthetic
+    ``traffic_drop`` of ``seed``, 1-minute points), and its results for the first five minutes of the drop."""
+    series = generate("traffic_drop", seed)
     assert series.anomaly is not None
     onset = series.anomaly[0]
     detector = EnsembleDetector(step_seconds=series.step_seconds)
     pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
     results = [detector.update(t, v) for t, v in pairs]
-    [blip] = [r for r in results if r.is_anomaly and onset - 7200 <= r.timestamp < onset]
+    before = [r for r in results if r.is_anomaly and onset - before_seconds <= r.timestamp < onset]
+    return before, [r for r in results if onset <= r.timestamp < onset + 300]
+
+
+def test_an_outage_right_after_an_alert_at_the_capped_score_still_alerts() -> None:
+    # Requests per second with a daily cycle: 58 minutes before traffic drops to zero, a value a little
+    # above the week's maximum alerts at the capped score of 1.0 (p = 5e-10). The outage (p = 1e-11) cannot
+    # score higher than 1.0, but its evidence is over ten times stronger.
+    [blip], outage = alerts_before_and_at_a_traffic_drop(41, before_seconds=7200)
     assert blip.score == 1.0
-    outage = [r for r in results if onset <= r.timestamp < onset + 300]
     assert outage[0].is_anomaly
     assert not any(r.is_anomaly for r in outage[1:])  # and it alerts once
+
+
+def test_an_outage_after_an_alert_beyond_every_probability_a_score_shows_still_alerts() -> None:
+    # 9.5 hours before traffic drops to zero, a value a little above the week's maximum alerts with a
+    # probability far below what the score can show (1e-8 scores 1.0). Evidence keeps counting past that,
+    # so the outage is compared with that alert's own evidence, not with a floor both of them hit.
+    [blip], outage = alerts_before_and_at_a_traffic_drop(79, before_seconds=12 * 3600)
+    assert blip.score == 1.0 and blip.tail_probability < 1e-12
+    assert outage[0].is_anomaly
+    assert outage[0].tail_probability < blip.tail_probability * 1e-10  # over ten decades stronger
 
 
 def test_a_daily_step_the_seasonal_baseline_expects_is_no_spike() -> None:

@@ -19,7 +19,10 @@ from otel_ops.sidecar.anomaly.config import CalibrationConfig
 from otel_ops.sidecar.anomaly.rolling import SortedWindow
 
 MIN_TAIL_POINTS = 8
-SMALLEST_PROBABILITY = 1e-12
+# Where doubles run out, not a cap on the evidence: scores stop at 1.0 (``probability_to_score``), but the
+# ensemble compares the evidence of two alerts beyond that, so a floor both reach would make an outage right
+# after a false alert at the floor unreportable.
+SMALLEST_PROBABILITY = 1e-300
 
 
 class TailCalibrator:
