@@ -647,6 +647,35 @@ def collector() -> dict[str, Any]:
             custom=LINES,
         ),
         Panel(
+            "Remote-write WAL backlog",
+            [
+                prom(
+                    "sum by (job, instance) (otelcol_exporter_prometheusremotewrite_wal_bytes_written)"
+                    " - sum by (job, instance) (otelcol_exporter_prometheusremotewrite_wal_bytes_read)",
+                    "{{instance}}",
+                )
+            ],
+            description="Bytes of metrics in the Collector's remote-write WAL not yet read back to be "
+            "sent: it grows while Prometheus is down (OtelCollectorRemoteWriteBacklog).",
+            unit="bytes",
+            custom=LINES,
+        ),
+        Panel(
+            "Remote writes refused by Prometheus",
+            [
+                prom(
+                    'sum by (instance, code) (rate(prometheus_http_requests_total{handler="/api/v1/write", '
+                    f'code=~"4.."}}[{RI}]))',
+                    "{{instance}} {{code}}",
+                )
+            ],
+            description="A refused request is sent again until Prometheus takes it, and no newer metric gets "
+            "through meanwhile (PrometheusRemoteWriteRefused).",
+            unit="ops",
+            custom=LINES,
+            thresholds=[(None, "green"), (0.001, "red")],
+        ),
+        Panel(
             "Collector memory (RSS)",
             [prom('otelcol_process_memory_rss{job="otel-collector"}', "{{instance}}")],
             unit="bytes",

@@ -33,6 +33,7 @@ EXPECTED_EMPTY = {
     "collector.json: Sent by exporter [C]": "no log exporter: Loki is not configured",
     "collector.json: Export failures and drops [A]": "no export failed (the counters are absent)",
     "collector.json: Export failures and drops [B]": "no item was dropped (the counters are absent)",
+    "collector.json: Remote writes refused by Prometheus [A]": "Prometheus refuses no remote write",
     "sidecar.json: Health checks [A]": _NO_SIDECAR,
     "sidecar.json: Anomaly scores [A]": _NO_SIDECAR,
     "sidecar.json: Time since last successful backup [A]": _NO_SIDECAR,
