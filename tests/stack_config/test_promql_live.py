@@ -36,6 +36,8 @@ pytestmark = pytest.mark.slow
 SVC = {"service_name": "demo", "service_instance_id": "i-1", "job": "demo", "instance": "i-1"}
 COLLECTOR = {"job": "otel-collector", "instance": "localhost:8888"}
 SIDECAR = {"job": "otel-ops-sidecar", "instance": "localhost:8000"}
+PROMETHEUS = {"job": "prometheus", "instance": "localhost:9090"}
+REMOTE_WRITE = {**COLLECTOR, "exporter": "prometheus_remote_write"}
 HTTP = {"http_request_method": "GET", "http_route": "/items", "url_scheme": "http"}
 GENAI = {"gen_ai_operation_name": "chat", "gen_ai_provider_name": "openai", "gen_ai_request_model": "gpt-x"}
 # Cumulative share of observations per bucket boundary.
@@ -115,6 +117,20 @@ def _series() -> list[tuple[str, dict[str, str], float, bool]]:
         ("otelcol_exporter_queue_size", queue, 100, False),
         ("otelcol_exporter_queue_capacity", queue, 1000, False),
         ("otelcol_process_memory_rss", COLLECTOR, 200e6, False),
+        ("otelcol_exporter_prometheusremotewrite_wal_bytes_written", REMOTE_WRITE, 2000.0, True),
+        ("otelcol_exporter_prometheusremotewrite_wal_bytes_read", REMOTE_WRITE, 1900.0, True),
+        (
+            "prometheus_http_requests_total",
+            {**PROMETHEUS, "handler": "/api/v1/write", "code": "204"},
+            2,
+            True,
+        ),
+        (
+            "prometheus_http_requests_total",
+            {**PROMETHEUS, "handler": "/api/v1/write", "code": "400"},
+            0.1,
+            True,
+        ),
         ("otelcol_process_cpu_seconds", COLLECTOR, 0.1, True),
         ("otel_ops_health_check_status", {**SIDECAR, "check": "collector:health"}, 1, False),
         ("otel_ops_health_check_status", {**SIDECAR, "check": "loki:ready"}, 0.5, False),
