@@ -75,10 +75,9 @@ def test_a_late_sample_is_stored_and_does_not_hold_back_later_metrics(
             30,
             "a metric sent after a late sample in Prometheus (the late sample blocked the exporter's WAL)",
         )
+        # The late sample was stored next to the first, not dropped.
         stored = prometheus.query(f'count_over_time(order_probe{{run="{run}"}}[5m])')
-        assert [float(s["value"][1]) for s in stored] == [2.0], (
-            stored
-        )  # the late sample was kept, not dropped
+        assert [float(s["value"][1]) for s in stored] == [2.0], stored
     finally:
         collector.stop()
         prometheus.process.stop()
