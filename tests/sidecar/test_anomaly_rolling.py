@@ -17,7 +17,8 @@ values = st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 3
 def test_window_matches_the_last_values(pushed: list[float], capacity: int, q: float) -> None:
     window = SortedWindow(capacity)
     for index, value in enumerate(pushed):
-        window.push(value)
+        evicted = window.push(value)
+        assert evicted == (pushed[index - capacity] if index >= capacity else None)
         last = pushed[max(0, index + 1 - capacity) : index + 1]
         ordered = sorted(last)
         assert len(window) == len(last)

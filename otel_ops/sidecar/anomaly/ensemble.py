@@ -101,6 +101,12 @@ class EnsembleDetector:
         )
         self.frozen = FrozenValueDetector(cfg.frozen) if cfg.frozen is not None else None
         self.exhaustion = ExhaustionForecaster(cfg.exhaustion) if cfg.exhaustion is not None else None
+        self._point_detectors = tuple(
+            d
+            for d in (self.novelty, self.pattern, self.absence, self.activity_absence, self.frozen)
+            if d is not None
+        )
+        self._shared_windows = tuple(self._shared_values.values())
         self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
         self._points_since_alert: int | None = None
         self._opening_score = 0.0
@@ -145,12 +151,11 @@ class EnsembleDetector:
             probabilities.append(seasonal.tail_probability)
             if band is None or seasonal_fits:
                 band = seasonal
-        for detector in (self.novelty, self.pattern, self.absence, self.activity_absence, self.frozen):
-            if detector is not None:
-                result = detector.update(timestamp, value)
-                components[detector.name] = result.score
-                probabilities.append(result.tail_probability)
-        for values in self._shared_values.values():
+        for detector in self._point_detectors:
+            result = detector.update(timestamp, value)
+            components[detector.name] = result.score
+            probabilities.append(result.tail_probability)
+        for values in self._shared_windows:
             values.push(value)
 
         probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from otel_ops.sidecar.anomaly.tail_calibration import probability_to_score
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AnomalyResult:
-    """Outcome of scoring one point.
+    """Outcome of scoring one point (read it, do not change it: detectors build one per point, and a frozen
+    dataclass would cost four times as much to build).
 
     ``score`` is in 0..1 (higher is more anomalous).  ``expected``/``lower``/``upper`` describe the band the
     detector expected the value in (``None`` while it is still learning).  ``tail_probability`` is the

@@ -26,11 +26,10 @@ class ErrorScale:
         return len(self._abs_errors)
 
     def observe(self, error: float) -> None:
-        window = self._abs_errors
         magnitude = abs(error)
-        if len(window) == window.capacity:
-            self._sum -= window.oldest()
-        window.push(magnitude)
+        evicted = self._abs_errors.push(magnitude)
+        if evicted is not None:
+            self._sum -= evicted
         self._sum += magnitude
 
     def sigma(self, reference_level: float) -> float:

@@ -32,17 +32,20 @@ class SortedWindow:
     def capacity(self) -> int:
         return self._capacity
 
-    def push(self, value: float) -> None:
-        """Add a value, evicting the oldest one when the window is full."""
+    def push(self, value: float) -> float | None:
+        """Add a value; when the window is full, evict the oldest one and return it."""
         arrivals = self._arrivals
+        evicted = None
         if len(arrivals) == self._capacity:
             head = self._head
-            del self._sorted[bisect_left(self._sorted, arrivals[head])]
+            evicted = arrivals[head]
+            del self._sorted[bisect_left(self._sorted, evicted)]
             arrivals[head] = value
             self._head = (head + 1) % self._capacity
         else:
             arrivals.append(value)
         insort(self._sorted, value)
+        return evicted
 
     def median(self) -> float:
         values = self._sorted

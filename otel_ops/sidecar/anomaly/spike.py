@@ -84,4 +84,4 @@ class SpikeLevelShiftDetector:
 
 def _mean_abs_deviation(window: SortedWindow, centre: float) -> float:
     values = window.largest(len(window))
-    return sum(abs(v - centre) for v in values) / len(values)
+    return sum(map(abs, map(centre.__rsub__, values))) / len(values)  # each |v - centre|, in order

@@ -51,15 +51,16 @@ class TailCalibrator:
         ``resolution``: the smallest difference in surprise that means anything (a measurement's own
         precision); the tail's scale is never taken below it, so a history of near-identical surprises
         does not make one a hair larger impossibly rare."""
-        if not self.ready:
-            return 1.0
         history = self._history
         n = len(history)
+        if n < self._warmup:  # not ready
+            return 1.0
         tail_count = max(MIN_TAIL_POINTS, int(self._tail_fraction * n))
         excesses_base = history.quantile(1.0 - tail_count / n)
+        at_least = history.count_at_least(surprise)
         if surprise <= excesses_base:
-            return (history.count_at_least(surprise) + 1) / (n + 1)
-        empirical = history.count_at_least(surprise) / (n + 1)
+            return (at_least + 1) / (n + 1)
+        empirical = at_least / (n + 1)
         tail = history.largest(tail_count)
         excesses = [v - excesses_base for v in tail if v > excesses_base]
         excess = surprise - excesses_base
