@@ -5,7 +5,9 @@
 For every kind and seed, the sidecar's default ensemble (plus an exhaustion forecast at the series' limit
 when it has one, as a job watching memory would be configured) scores the series with its anomaly and its
 twin without.  An alert is a point the ensemble marks ``is_anomaly`` (score >= ``alert_score``, as live
-jobs alert); alerts less than ``EPISODE_GAP`` apart are one alert.
+jobs alert), and alerts are counted as Alertmanager notifies them: a live job labels each alerting point
+with its incident, so an alert is the first point of an incident, or a point of the same incident after its
+alert resolved (no alerting point for ``DEFAULT_RESOLVE_INTERVALS`` steps, a job's default resolve window).
 
 * detected: an alert while the anomaly lasts (from its onset to its end);
 * delay: from the onset to that first alert;
@@ -26,7 +28,7 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +38,9 @@ if __package__ in (None, ""):
 import numpy as np
 
 from bench.synthetic.series import KINDS, MAX_DELAY, SyntheticSeries, generate
-from otel_ops.sidecar.anomaly import EnsembleConfig, EnsembleDetector, ExhaustionConfig
+from otel_ops.sidecar.anomaly import AnomalyResult, EnsembleConfig, EnsembleDetector, ExhaustionConfig
+from otel_ops.sidecar.jobs.config import DEFAULT_RESOLVE_INTERVALS
 
-EPISODE_GAP = 1800.0
 GRACE = 3600.0
 MAX_FALSE_ALERTS_PER_WEEK = 1.0
 
@@ -50,16 +52,25 @@ def config_for(series: SyntheticSeries, base: EnsembleConfig) -> EnsembleConfig:
 
 
 def alert_times(series: SyntheticSeries, base: EnsembleConfig) -> list[float]:
-    """Start of every alert episode when a fresh detector scores the series point by point."""
+    """When Alertmanager gets a new alert, as a live job with the series' step would send them, when a
+    fresh detector scores the series point by point."""
     detector = EnsembleDetector(config_for(series, base))
-    episodes: list[float] = []
-    last_alert = -np.inf
-    for timestamp, value in zip(series.timestamps.tolist(), series.values.tolist(), strict=True):
-        if detector.update(timestamp, value).is_anomaly:
-            if timestamp - last_alert > EPISODE_GAP:
-                episodes.append(timestamp)
-            last_alert = timestamp
-    return episodes
+    pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
+    results = (detector.update(timestamp, value) for timestamp, value in pairs)
+    return new_alerts(results, resolve_after=DEFAULT_RESOLVE_INTERVALS * series.step_seconds)
+
+
+def new_alerts(results: Iterable[AnomalyResult], resolve_after: float) -> list[float]:
+    """Times of the alerting points that Alertmanager takes as a new alert: the first of an incident, or
+    one after the incident's alert resolved (no alerting point of it for ``resolve_after`` seconds)."""
+    alerts: list[float] = []
+    last_alert, last_incident = -np.inf, None
+    for result in results:
+        if result.is_anomaly:
+            if result.incident_start != last_incident or result.timestamp - last_alert > resolve_after:
+                alerts.append(result.timestamp)
+            last_alert, last_incident = result.timestamp, result.incident_start
+    return alerts
 
 
 @dataclass(frozen=True)

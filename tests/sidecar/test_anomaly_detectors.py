@@ -10,6 +10,7 @@ from otel_ops.sidecar.anomaly import (
     AnomalyResult,
     EnsembleConfig,
     EnsembleDetector,
+    ExhaustionConfig,
     SeasonalBaselineDetector,
     SpikeLevelShiftDetector,
     StreamingDetector,
@@ -129,28 +130,34 @@ def test_a_worse_incident_during_the_refractory_period_still_alerts() -> None:
 
 
 def alerts_before_and_at_a_traffic_drop(
-    seed: int, before_seconds: float
+    seed: int, before_seconds: float, config: EnsembleConfig | None = None
 ) -> tuple[list[AnomalyResult], list[AnomalyResult]]:
     """The alerts of a fresh ensemble in the ``before_seconds`` before traffic drops to zero (synthetic
     ``traffic_drop`` of ``seed``, 1-minute points), and its results for the first five minutes of the drop."""
     series = generate("traffic_drop", seed)
     assert series.anomaly is not None
     onset = series.anomaly[0]
-    detector = EnsembleDetector(step_seconds=series.step_seconds)
+    detector = EnsembleDetector(config, step_seconds=series.step_seconds)
     pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
     results = [detector.update(t, v) for t, v in pairs]
     before = [r for r in results if r.is_anomaly and onset - before_seconds <= r.timestamp < onset]
     return before, [r for r in results if onset <= r.timestamp < onset + 300]
 
 
-def test_an_outage_right_after_an_alert_at_the_capped_score_still_alerts() -> None:
+@pytest.mark.parametrize("alert_score", [0.5, 0.7])
+def test_an_outage_right_after_an_alert_at_the_capped_score_still_alerts(alert_score: float) -> None:
     # Requests per second with a daily cycle: 58 minutes before traffic drops to zero, a value a little
     # above the week's maximum alerts at the capped score of 1.0 (p = 5e-10). The outage (p = 1e-11) cannot
-    # score higher than 1.0, but its evidence is over ten times stronger.
-    [blip], outage = alerts_before_and_at_a_traffic_drop(41, before_seconds=7200)
+    # score higher than 1.0, but its evidence is over ten times stronger: neither a repeat nor an aftermath,
+    # whatever the alert score.
+    config = EnsembleConfig(alert_score=alert_score)
+    [blip], outage = alerts_before_and_at_a_traffic_drop(41, before_seconds=7200, config=config)
     assert blip.score == 1.0
-    assert outage[0].is_anomaly
+    assert outage[0].is_anomaly and outage[0].score >= alert_score
     assert not any(r.is_anomaly for r in outage[1:])  # and it alerts once
+    # as a new incident: a live job sends it as a new alert, not as a refresh of the blip's
+    assert blip.incident_start == blip.timestamp
+    assert outage[0].incident_start == outage[0].timestamp
 
 
 def test_an_outage_after_an_alert_beyond_every_probability_a_score_shows_still_alerts() -> None:
@@ -161,6 +168,42 @@ def test_an_outage_after_an_alert_beyond_every_probability_a_score_shows_still_a
     assert blip.score == 1.0 and blip.tail_probability < 1e-12
     assert outage[0].is_anomaly
     assert outage[0].tail_probability < blip.tail_probability * 1e-10  # over ten decades stronger
+    assert outage[0].incident_start == outage[0].timestamp != blip.incident_start
+
+
+def test_an_error_spike_that_grows_ten_times_stronger_is_still_one_incident() -> None:
+    # The error rate jumps: the first point alerts at p = 8e-7, two minutes later the spike/shift detector
+    # is sure (p = 6e-9). Evidence over ten times stronger, but on the same side of the expected value:
+    # the incident getting worse, not a new one (an outage right after a false high is the other side).
+    series = generate("error_rate_spike", 97)
+    assert series.anomaly is not None
+    onset = series.anomaly[0]
+    detector = EnsembleDetector(step_seconds=series.step_seconds)
+    pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
+    results = [detector.update(t, v) for t, v in pairs]
+    first, stronger = [r for r in results if r.is_anomaly and onset <= r.timestamp < onset + 600]
+    assert stronger.tail_probability < first.tail_probability / 10
+    assert stronger.incident_start == first.incident_start == first.timestamp
+
+
+def test_a_leak_that_scores_a_little_higher_is_the_same_incident_and_its_forecast_one_alert() -> None:
+    # Memory with a daily cycle starts leaking towards its limit: a value just above the week's maximum
+    # alerts a minute before the onset, the leak scores a little higher 8 minutes in (not ten times the
+    # evidence), and the exhaustion forecast fires point after point from 3.6 hours in until the limit.
+    series = generate("memory_leak", 104)
+    assert series.anomaly is not None and series.limit is not None
+    onset, end = series.anomaly
+    config = EnsembleConfig(exhaustion=ExhaustionConfig(limit=series.limit))
+    detector = EnsembleDetector(config, step_seconds=series.step_seconds)
+    pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
+    alerts = [r for r in (detector.update(t, v) for t, v in pairs) if r.is_anomaly and r.timestamp < end]
+    first, worse = [r for r in alerts if onset - 600 <= r.timestamp < onset + 600]
+    assert first.timestamp < onset <= worse.timestamp and worse.score > first.score
+    assert worse.incident_start == first.incident_start == first.timestamp
+    # hours after the last of those, a new incident, however long the forecast fires
+    forecast = [r for r in alerts if r.timestamp > onset + 3600]
+    assert len(forecast) > 100 and all(r.components["exhaustion"] >= 0.5 for r in forecast)
+    assert {r.incident_start for r in forecast} == {forecast[0].timestamp}
 
 
 def test_a_daily_step_the_seasonal_baseline_expects_is_no_spike() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.synthetic.run import new_alerts
 from bench.synthetic.series import KINDS, generate
+from otel_ops.sidecar.anomaly import AnomalyResult
 
 OPTIONS = {"days": 3.0, "onset_day": 2.0}
 
@@ -39,3 +41,20 @@ def test_memory_leak_reaches_its_limit_when_the_anomaly_ends() -> None:
     after = leak.timestamps >= leak.anomaly[1]
     assert np.all(leak.values[after] == leak.limit)
     assert np.all(leak.values[leak.timestamps < leak.anomaly[0]] < 0.8 * leak.limit)
+
+
+def alerting(timestamp: float, incident_start: float | None) -> AnomalyResult:
+    return AnomalyResult(timestamp, 1.0, 1.0, is_anomaly=True, incident_start=incident_start)
+
+
+def test_alerts_are_counted_as_alertmanager_takes_them() -> None:
+    quiet = AnomalyResult(0.0, 1.0, 0.0)
+    results = [
+        alerting(60, 60),
+        alerting(120, 60),  # the same incident refreshes its alert
+        alerting(240, 240),  # a new incident is a new alert, even while the first still fires
+        quiet,
+        alerting(300, 240),
+        alerting(901, 240),  # ten minutes without an alerting point: that alert resolved, this fires again
+    ]
+    assert new_alerts(results, resolve_after=600) == [60, 240, 901]

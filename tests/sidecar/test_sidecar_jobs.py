@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -40,6 +41,20 @@ def jobs_file(tmp_path: Path, query: str, name: str) -> Path:
     return path
 
 
+def job_settings(
+    tmp_path: Path, prometheus_url: str, alertmanager: Alertmanager, query: str, name: str
+) -> SidecarSettings:
+    """A sidecar running one anomaly job (no health rounds to speak of)."""
+    return SidecarSettings(
+        port=free_port(),
+        data_dir=tmp_path / "data",
+        prometheus_url=prometheus_url,
+        alertmanager_url=alertmanager.url,
+        anomaly_jobs_file=jobs_file(tmp_path, query, name),
+        check_interval=3600,
+    )
+
+
 def range_queries_served(prometheus: Prometheus) -> int:
     """How many ``/api/v1/query_range`` requests Prometheus has answered (each run of a job makes one)."""
     _, body = http_get(f"{prometheus.url}/metrics")
@@ -62,14 +77,7 @@ def test_error_burst_raises_an_alert(
     # A series Prometheus computes for any time range: a steady, noisy error rate, then a burst 5 s ago.
     burst_at = int(time.time()) - 5
     query = f"vector(10 + (time() % 7) / 3 + 80 * (time() >= bool {burst_at}))"
-    settings = SidecarSettings(
-        port=free_port(),
-        data_dir=tmp_path / "data",
-        prometheus_url=prometheus.url,
-        alertmanager_url=alertmanager.url,
-        anomaly_jobs_file=jobs_file(tmp_path, query, "checkout-errors"),
-        check_interval=3600,
-    )
+    settings = job_settings(tmp_path, prometheus.url, alertmanager, query, "checkout-errors")
     with Sidecar(settings) as sidecar:
         alerts = wait_for(
             lambda: [a for a in alertmanager.alerts() if a["labels"].get("anomaly_job") == "checkout-errors"],
@@ -77,7 +85,7 @@ def test_error_burst_raises_an_alert(
             "anomaly alert in Alertmanager",
         )
         metrics = httpx.get(f"{sidecar.url}/metrics").text
-    alert = alerts[0]
+    alert = min(alerts, key=lambda a: dt.datetime.fromisoformat(a["startsAt"]))  # the burst's first
     assert alert["labels"]["alertname"] == "OtelOpsAnomaly"
     assert alert["labels"]["service_name"] == "checkout" and alert["labels"]["severity"] == "ticket"
     assert float(alert["annotations"]["anomaly_score"]) >= 0.5
@@ -91,17 +99,42 @@ def test_error_burst_raises_an_alert(
     assert metric_value(metrics, 'otel_ops_anomaly_job_interval_seconds{job="checkout-errors"}') > 0
 
 
+def test_an_outage_right_after_an_alert_is_a_new_alert(
+    prometheus: Prometheus, alertmanager: Alertmanager, tmp_path: Path
+) -> None:
+    # A one-second blip up, then 20 s later the series drops to zero: the outage is not a refresh of the
+    # alert still firing for the blip (Alertmanager would not notify it), but an alert of its own. The
+    # noise repeats every 101 s, longer than the detector's history (a 7 s cycle would make every surprise
+    # a repeat, and the smallest difference look impossibly rare).
+    blip_at = int(time.time()) - 25
+    drop_at = blip_at + 20
+    query = (
+        f"vector((10 + ((time() * 7919) % 101) / 300"
+        f" + 2 * (time() >= bool {blip_at}) * (time() < bool {blip_at + 1})) * (time() < bool {drop_at}))"
+    )
+    settings = job_settings(tmp_path, prometheus.url, alertmanager, query, "checkout-requests")
+
+    def job_alerts() -> list[dict[str, Any]]:
+        return [a for a in alertmanager.alerts() if a["labels"].get("anomaly_job") == "checkout-requests"]
+
+    with Sidecar(settings):
+        alerts = wait_for(lambda: job_alerts()[1:] and job_alerts(), 20, "two anomaly alerts in Alertmanager")
+    starts = sorted(
+        (dt.datetime.fromisoformat(a["startsAt"]).timestamp(), a["labels"]["anomaly_incident"])
+        for a in alerts
+    )
+    [(blip, _), (outage, _)] = starts
+    # (points are evaluated at the job's step from its start: up to a second after the blip; the outage
+    # is sure a few points in)
+    assert blip_at <= blip < blip_at + 1 and drop_at <= outage < drop_at + 5, (blip_at, drop_at, starts)
+    # each alert is labelled with the time its incident opened
+    assert all(dt.datetime.fromisoformat(incident).timestamp() == start for start, incident in starts)
+
+
 def test_steady_series_is_scored_without_alerts(
     prometheus: Prometheus, alertmanager: Alertmanager, tmp_path: Path
 ) -> None:
-    settings = SidecarSettings(
-        port=free_port(),
-        data_dir=tmp_path / "data",
-        prometheus_url=prometheus.url,
-        alertmanager_url=alertmanager.url,
-        anomaly_jobs_file=jobs_file(tmp_path, "vector(10 + (time() % 7) / 3)", "steady"),
-        check_interval=3600,
-    )
+    settings = job_settings(tmp_path, prometheus.url, alertmanager, "vector(10 + (time() % 7) / 3)", "steady")
     with Sidecar(settings) as sidecar:
         wait_for(
             lambda: (
@@ -118,14 +151,7 @@ def test_steady_series_is_scored_without_alerts(
 
 
 def test_prometheus_down_backs_off_and_keeps_serving(alertmanager: Alertmanager, tmp_path: Path) -> None:
-    settings = SidecarSettings(
-        port=free_port(),
-        data_dir=tmp_path / "data",
-        prometheus_url=f"http://127.0.0.1:{free_port()}",
-        alertmanager_url=alertmanager.url,
-        anomaly_jobs_file=jobs_file(tmp_path, "vector(1)", "blind"),
-        check_interval=3600,
-    )
+    settings = job_settings(tmp_path, f"http://127.0.0.1:{free_port()}", alertmanager, "vector(1)", "blind")
     with Sidecar(settings) as sidecar:
         wait_for(
             lambda: (

@@ -30,6 +30,8 @@ NEW_INCIDENT_DECADES = 1.0
 # a 5-minute series has a fifth of the points of a 1-minute one, so each of its points may be five times
 # as likely for the same rate; a 10-second series has six times as many, each must be six times rarer.
 EVIDENCE_INTERVAL_SECONDS = 60.0
+# An incident is over once it has not alerted for this long: the next alert opens a new one.
+INCIDENT_QUIET_SECONDS = 3600.0
 
 
 class EnsembleDetector:
@@ -57,6 +59,12 @@ class EnsembleDetector:
     removes FP points without losing windows, since only the first detection inside an anomaly window
     earns a reward.  The exhaustion forecast is not damped.
 
+    Every alerting point names the incident it belongs to (``incident_start``): an alert opens a new
+    incident after an hour without alerts, or when its evidence jumps on the other side of the expected
+    value; otherwise it is the same incident going on or getting worse.  Live jobs label their alerts
+    with it, so the outage that follows a false high is a new alert in Alertmanager, notified again, not
+    a refresh of the one already firing.
+
     Default spans are converted to the series' step (:mod:`~otel_ops.sidecar.anomaly.step_scaling`): the
     step given here (a live job's), or else the median step of the first ``STEP_SAMPLE_POINTS`` points,
     which are scored 0 and learnt from once the step is known.
@@ -73,6 +81,7 @@ class EnsembleDetector:
         self._pending = None
         self.effective_config = cfg = scale_to_step(self.config, step_seconds)
         self._points_per_interval = EVIDENCE_INTERVAL_SECONDS / step_seconds
+        self._incident_quiet_points = max(1, round(INCIDENT_QUIET_SECONDS / step_seconds))
         self.seasonal = SeasonalBaselineDetector(cfg.seasonal) if cfg.seasonal is not None else None
         self.spike = SpikeLevelShiftDetector(cfg.spike) if cfg.spike is not None else None
         # Value novelty and both absence detectors keep the same week of values: one copy serves them all.
@@ -108,9 +117,14 @@ class EnsembleDetector:
         )
         self._shared_windows = tuple(self._shared_values.values())
         self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
+        self._capped_evidence: deque[tuple[int, float]] = deque()  # (point, evidence) of recent 1.0 scores
+        self._points = 0
         self._points_since_alert: int | None = None
         self._opening_score = 0.0
         self._period_evidence = 0.0
+        self._incident_start: float | None = None
+        self._incident_side = 0
+        self._points_since_alerting = 0  # since the last alerting point of any kind, while an incident runs
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         pending = self._pending
@@ -160,9 +174,12 @@ class EnsembleDetector:
 
         probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0
         per_interval = min(1.0, probability * self._points_per_interval)
-        score = self._refractory(
-            self._damp_repeats(probability_to_score(per_interval, self.effective_config.full_scale_log10)),
-            evidence=-math.log10(max(probability, sys.float_info.min)),
+        evidence = -math.log10(max(probability, sys.float_info.min))
+        score, jump = self._refractory(
+            self._damp_repeats(
+                probability_to_score(per_interval, self.effective_config.full_scale_log10), evidence
+            ),
+            evidence,
         )
 
         time_to_exhaustion: float | None = None
@@ -172,22 +189,47 @@ class EnsembleDetector:
             time_to_exhaustion = exhaustion.time_to_exhaustion_seconds
             score = max(score, exhaustion.score)
 
+        expected = band.expected if band is not None else None
+        side = 0 if expected is None or value == expected else (1 if value > expected else -1)
+        is_anomaly = self._track_incident(timestamp, score, jump, side)
         return AnomalyResult(
             timestamp=timestamp,
             value=value,
             score=score,
-            expected=band.expected if band is not None else None,
+            expected=expected,
             lower=band.lower if band is not None else None,
             upper=band.upper if band is not None else None,
-            is_anomaly=score >= self.effective_config.alert_score,
+            is_anomaly=is_anomaly,
             tail_probability=probability,
             time_to_exhaustion_seconds=time_to_exhaustion,
             components=components,
+            incident_start=self._incident_start if is_anomaly else None,
         )
 
-    def _refractory(self, score: float, evidence: float) -> float:
+    def _track_incident(self, timestamp: float, score: float, jump: bool, side: int) -> bool:
+        """Whether the point alerts. An incident lasts while it keeps alerting, until it has been quiet
+        for ``INCIDENT_QUIET_SECONDS`` (a series stuck at its limit, its exhaustion forecast firing point
+        after point, is one incident however long). An alert after that opens a new one, and so does one
+        with evidence ten times stronger than anything since the refractory period opened on the other
+        ``side`` of the expected value (1 above, -1 below, 0 unknown): an outage right after a false
+        high; the same jump on the same side is the incident getting worse (a spike that turns out to
+        be a level shift)."""
+        cfg = self.effective_config
+        self._points_since_alerting += 1
+        if score < cfg.alert_score:
+            return False
+        stale = self._points_since_alerting > self._incident_quiet_points
+        turned = jump and (side == 0 or side != self._incident_side)
+        if self._incident_start is None or stale or turned:
+            self._incident_start, self._incident_side = timestamp, side
+        self._points_since_alerting = 0
+        return True
+
+    def _refractory(self, score: float, evidence: float) -> tuple[float, bool]:
+        """The statistical score after the refractory period, and whether it alerts as a new incident."""
         cfg = self.effective_config
         since = self._points_since_alert
+        jump = False
         if since is not None:
             since += 1
             self._points_since_alert = since
@@ -197,19 +239,38 @@ class EnsembleDetector:
             jump = evidence > self._period_evidence + NEW_INCIDENT_DECADES
             self._period_evidence = max(self._period_evidence, evidence)
             if since <= cfg.refractory_points and score <= self._opening_score and not jump:
-                return score * cfg.refractory_damping
-        if score >= cfg.alert_score and cfg.refractory_points > 0:
-            # Something worse than the alert that opened the period (an outage hours after a blip) is a
-            # new incident, not its aftermath.
+                return score * cfg.refractory_damping, False
+        if score < cfg.alert_score:
+            return score, False
+        # Evidence ten times stronger is a new incident; a score only higher than the one that opened the
+        # running period is the same incident getting worse. Either way a period opens here: something
+        # worse than this (an outage hours after a blip) is not its aftermath.
+        if cfg.refractory_points > 0:
             self._points_since_alert = 0
             self._opening_score = score
             self._period_evidence = evidence
-        return score
+        return score, jump
 
-    def _damp_repeats(self, score: float) -> float:
+    def _damp_repeats(self, score: float, evidence: float) -> float:
         if self.effective_config.repeat_window_points == 0:
             return score
-        recent = self._recent_scores
-        damped = score if not recent or score > max(recent) else score * self.effective_config.repeat_damping
+        recent, capped = self._recent_scores, self._capped_evidence
+        point = self._points
+        self._points += 1
+        while capped and capped[0][0] < point - len(recent):
+            capped.popleft()
+        new_high = not recent or score > max(recent)
+        # Scores tie at 1.0, evidence does not: at the capped score, evidence ten times stronger than any
+        # recent point's (an outage right after a false alert at 1.0) is damped no lower than the alert
+        # score, so it alerts whatever the settings. Below the cap such evidence always scores higher, so
+        # only capped points are kept.
+        stronger = (
+            not new_high and score >= 1.0 and evidence > max(e for _, e in capped) + NEW_INCIDENT_DECADES
+        )
         recent.append(score)
-        return damped
+        if score >= 1.0:
+            capped.append((point, evidence))
+        if new_high:
+            return score
+        damped = score * self.effective_config.repeat_damping
+        return max(damped, self.effective_config.alert_score) if stronger else damped

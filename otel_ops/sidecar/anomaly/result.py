@@ -15,6 +15,8 @@ class AnomalyResult:
     ``score`` is in 0..1 (higher is more anomalous).  ``expected``/``lower``/``upper`` describe the band the
     detector expected the value in (``None`` while it is still learning).  ``tail_probability`` is the
     estimated chance of a surprise at least this large under normal behaviour (1.0 when not estimated).
+    ``incident_start``, on a point that alerts (``is_anomaly``), is when its incident opened: the timestamp
+    of the incident's first alerting point (this one's, when it opens a new incident).
     """
 
     timestamp: float
@@ -27,6 +29,7 @@ class AnomalyResult:
     tail_probability: float = 1.0
     time_to_exhaustion_seconds: float | None = None
     components: dict[str, float] = field(default_factory=dict)
+    incident_start: float | None = None
 
     @classmethod
     def banded(

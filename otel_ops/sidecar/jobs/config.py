@@ -16,6 +16,11 @@ points (288 points = a day, 2016 = a week); a job gets them converted to its own
 1-minute job keeps a day of 1-minute points.  A setting given explicitly under ``detector`` is used as
 given, in points of ``step_seconds``.  Points arriving oddly (gaps, non-finite values) are scored as they
 come and counted in a warning (``otel_ops.sidecar.anomaly.arrival``).
+
+An alerting point is sent to Alertmanager as alert ``OtelOpsAnomaly`` with the series' labels, the job's
+``labels``, ``anomaly_job``, ``severity`` and ``anomaly_incident`` (when the detector's incident opened):
+the points of one incident refresh one alert, which resolves ``resolve_after_seconds`` after the last of
+them; a new incident is a new alert, notified again.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from otel_ops.sidecar.anomaly import EnsembleConfig
+
+DEFAULT_RESOLVE_INTERVALS = 10  # an anomaly alert resolves this many intervals after its last point
 
 
 class JobsFileError(ValueError):
@@ -44,7 +51,9 @@ class AnomalyJob(BaseModel):
     severity: str = "ticket"
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
-    resolve_after_seconds: float | None = Field(None, gt=0, description="Default: 10 intervals.")
+    resolve_after_seconds: float | None = Field(
+        None, gt=0, description=f"Default: {DEFAULT_RESOLVE_INTERVALS} intervals."
+    )
     exemplars: bool = Field(
         True, description="Link an exemplar's trace_id in the alert when Prometheus has one."
     )
@@ -62,7 +71,7 @@ class AnomalyJob(BaseModel):
 
     @property
     def resolve_after(self) -> float:
-        return self.resolve_after_seconds or 10 * self.interval_seconds
+        return self.resolve_after_seconds or DEFAULT_RESOLVE_INTERVALS * self.interval_seconds
 
 
 class JobsFile(BaseModel):

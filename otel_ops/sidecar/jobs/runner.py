@@ -29,6 +29,7 @@ _logger = logging.getLogger("otel_ops.sidecar.jobs")
 MAX_BACKOFF_SECONDS = 300.0
 MAX_PENDING_ALERTS = 500
 ALERT_NAME = "OtelOpsAnomaly"
+INCIDENT_LABEL = "anomaly_incident"
 
 
 class PrometheusQueryError(Exception):
@@ -191,6 +192,7 @@ class AnomalyJobRunner:
                         "time": _iso(timestamp),
                         "value": value,
                         "score": result.score,
+                        "incident": _iso(result.incident_start or result.timestamp),
                         "expected": result.expected,
                         "lower": result.lower,
                         "upper": result.upper,
@@ -232,6 +234,10 @@ class AnomalyJobRunner:
             "anomaly_job": job.name,
             "severity": job.severity,
         }
+        if result.incident_start is not None:
+            # One alert per incident: the detector's points of one incident refresh it; a new incident (an
+            # outage right after a false alert) is a new alert, which Alertmanager notifies again.
+            alert_labels[INCIDENT_LABEL] = _iso(result.incident_start)
         annotations = {
             "summary": f"Anomaly in {job.name}: {_fmt(result.value)} (expected {_fmt(result.expected)})",
             "description": (
