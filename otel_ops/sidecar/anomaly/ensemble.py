@@ -262,8 +262,8 @@ class EnsembleDetector:
         new_high = not recent or score > max(recent)
         # Scores tie at 1.0, evidence does not: at the capped score, evidence ten times stronger than any
         # recent point's (an outage right after a false alert at 1.0) is damped no lower than the alert
-        # score, so it alerts whatever the settings. Below the cap such evidence always scores higher, so
-        # only capped points are kept.
+        # score, so a higher alert score does not hide it. Below the cap such evidence always scores
+        # higher, so only capped points are kept.
         stronger = (
             not new_high and score >= 1.0 and evidence > max(e for _, e in capped) + NEW_INCIDENT_DECADES
         )
