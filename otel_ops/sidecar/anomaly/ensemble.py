@@ -226,7 +226,8 @@ class EnsembleDetector:
         return True
 
     def _refractory(self, score: float, evidence: float) -> tuple[float, bool]:
-        """The statistical score after the refractory period, and whether it alerts as a new incident."""
+        """The statistical score after the refractory period, and whether its evidence jumped ten times
+        above everything since the period opened (``_track_incident`` decides what that makes it)."""
         cfg = self.effective_config
         since = self._points_since_alert
         jump = False
@@ -242,9 +243,8 @@ class EnsembleDetector:
                 return score * cfg.refractory_damping, False
         if score < cfg.alert_score:
             return score, False
-        # Evidence ten times stronger is a new incident; a score only higher than the one that opened the
-        # running period is the same incident getting worse. Either way a period opens here: something
-        # worse than this (an outage hours after a blip) is not its aftermath.
+        # An alert opens a new period: something worse than it (an outage hours after a blip) is not its
+        # aftermath.
         if cfg.refractory_points > 0:
             self._points_since_alert = 0
             self._opening_score = score

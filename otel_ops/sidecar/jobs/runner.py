@@ -192,7 +192,9 @@ class AnomalyJobRunner:
                         "time": _iso(timestamp),
                         "value": value,
                         "score": result.score,
-                        "incident": _iso(result.incident_start or result.timestamp),
+                        "incident": _iso(
+                            result.timestamp if result.incident_start is None else result.incident_start
+                        ),
                         "expected": result.expected,
                         "lower": result.lower,
                         "upper": result.upper,
@@ -236,7 +238,7 @@ class AnomalyJobRunner:
         }
         if result.incident_start is not None:
             # One alert per incident: the detector's points of one incident refresh it; a new incident (an
-            # outage right after a false alert) is a new alert, which Alertmanager notifies again.
+            # outage right after a false high) is a new alert, which Alertmanager notifies again.
             alert_labels[INCIDENT_LABEL] = _iso(result.incident_start)
         annotations = {
             "summary": f"Anomaly in {job.name}: {_fmt(result.value)} (expected {_fmt(result.expected)})",
