@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from otel_ops.cli.collector import app
@@ -90,3 +92,41 @@ def test_cli_validate_reports_valid_and_invalid_configs(collector_binary: Path, 
     missing = runner.invoke(app, ["validate", "-c", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 1
     assert "config file not found" in missing.output
+
+
+def _merged_config() -> dict[str, Any]:
+    """Every fragment merged as the Collector merges them: maps key by key, anything else replaced."""
+
+    def merge(into: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+        for key, value in update.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = value
+        return into
+
+    merged: dict[str, Any] = {}
+    for path in collector_build.fragments():
+        merge(merged, yaml.safe_load(path.read_text()))
+    return merged
+
+
+def test_nothing_answers_a_client_before_its_data_is_on_disk() -> None:
+    """What the Collector acknowledged survives ``kill -9`` only when no component holds it in memory in
+    front of an exporter's files: no ``batch`` processor, every sending queue on ``file_storage``, and no
+    in-memory queue in front of the remote-write WAL (tests/collector/test_crash.py shows the loss)."""
+    config = _merged_config()
+    in_memory = [
+        f"{name}: {processors}"
+        for name, pipeline in config["service"]["pipelines"].items()
+        if (processors := [p for p in pipeline.get("processors", []) if p.split("/")[0] == "batch"])
+    ]
+    for name, exporter in config["exporters"].items():
+        queue = (exporter or {}).get("sending_queue")
+        if queue and queue.get("enabled", True) and not queue.get("storage"):
+            in_memory.append(f"{name}: sending_queue without storage")
+        if name.split("/")[0] == "prometheus_remote_write":
+            assert exporter.get("wal"), f"{name} keeps no write-ahead log"
+            if exporter.get("remote_write_queue", {}).get("enabled", True):
+                in_memory.append(f"{name}: remote_write_queue in front of the WAL")
+    assert not in_memory, in_memory
