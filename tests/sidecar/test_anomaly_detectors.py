@@ -130,14 +130,34 @@ def test_a_worse_incident_during_the_refractory_period_still_alerts() -> None:
 
 
 def alerts_before_and_at_a_traffic_drop(
-    seed: int, before_seconds: float, config: EnsembleConfig | None = None
+    seed: int,
+    before_seconds: float,
+    config: EnsembleConfig | None = None,
+    false_alert_probability: float | None = None,
 ) -> tuple[list[AnomalyResult], list[AnomalyResult]]:
     """The alerts of a fresh ensemble in the ``before_seconds`` before traffic drops to zero (synthetic
-    ``traffic_drop`` of ``seed``, 1-minute points), and its results for the first five minutes of the drop."""
+    ``traffic_drop`` of ``seed``, 1-minute points), and its results for the first five minutes of the drop.
+
+    ``false_alert_probability``: value novelty claims this probability for the first point of that span
+    (a false alert on an ordinary value), everything else is as the detectors see it."""
     series = generate("traffic_drop", seed)
     assert series.anomaly is not None
     onset = series.anomaly[0]
     detector = EnsembleDetector(config, step_seconds=series.step_seconds)
+    if false_alert_probability is not None:
+        novelty = detector.novelty
+        assert novelty is not None
+        at = float(series.timestamps[np.searchsorted(series.timestamps, onset - before_seconds)])
+        scored = novelty.update
+
+        def claiming(timestamp: float, value: float) -> AnomalyResult:
+            result = scored(timestamp, value)
+            if timestamp != at:
+                return result
+            full_scale = novelty.config.calibration.full_scale_log10
+            return AnomalyResult.unbanded(novelty.name, timestamp, value, false_alert_probability, full_scale)
+
+        novelty.update = claiming  # type: ignore[method-assign]
     pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
     results = [detector.update(t, v) for t, v in pairs]
     before = [r for r in results if r.is_anomaly and onset - before_seconds <= r.timestamp < onset]
@@ -146,12 +166,14 @@ def alerts_before_and_at_a_traffic_drop(
 
 @pytest.mark.parametrize("alert_score", [0.5, 0.7])
 def test_an_outage_right_after_an_alert_at_the_capped_score_still_alerts(alert_score: float) -> None:
-    # Requests per second with a daily cycle: 58 minutes before traffic drops to zero, a value a little
-    # above the week's maximum alerts at the capped score of 1.0 (p = 5e-10). The outage (p = 1e-11) cannot
-    # score higher than 1.0, but its evidence is over ten times stronger: neither a repeat nor an aftermath,
-    # whatever the alert score.
+    # Requests per second with a daily cycle: 58 minutes before traffic drops to zero, an ordinary value
+    # alerts at the capped score of 1.0 (p = 5e-10). The outage (p = 1e-100) cannot score higher than 1.0,
+    # but its evidence is over ten times stronger: neither a repeat nor an aftermath, whatever the alert
+    # score.
     config = EnsembleConfig(alert_score=alert_score)
-    [blip], outage = alerts_before_and_at_a_traffic_drop(41, before_seconds=7200, config=config)
+    [blip], outage = alerts_before_and_at_a_traffic_drop(
+        41, before_seconds=58 * 60, config=config, false_alert_probability=5e-10
+    )
     assert blip.score == 1.0
     assert outage[0].is_anomaly and outage[0].score >= alert_score
     assert not any(r.is_anomaly for r in outage[1:])  # and it alerts once
@@ -161,10 +183,12 @@ def test_an_outage_right_after_an_alert_at_the_capped_score_still_alerts(alert_s
 
 
 def test_an_outage_after_an_alert_beyond_every_probability_a_score_shows_still_alerts() -> None:
-    # 9.5 hours before traffic drops to zero, a value a little above the week's maximum alerts with a
-    # probability far below what the score can show (1e-8 scores 1.0). Evidence keeps counting past that,
-    # so the outage is compared with that alert's own evidence, not with a floor both of them hit.
-    [blip], outage = alerts_before_and_at_a_traffic_drop(79, before_seconds=12 * 3600)
+    # 9.5 hours before traffic drops to zero, an ordinary value alerts with a probability far below what
+    # the score can show (1e-8 scores 1.0). Evidence keeps counting past that, so the outage is compared
+    # with that alert's own evidence, not with a floor both of them hit.
+    [blip], outage = alerts_before_and_at_a_traffic_drop(
+        79, before_seconds=9.5 * 3600, false_alert_probability=1e-40
+    )
     assert blip.score == 1.0 and blip.tail_probability < 1e-12
     assert outage[0].is_anomaly
     assert outage[0].tail_probability < blip.tail_probability * 1e-10  # over ten decades stronger
@@ -186,10 +210,10 @@ def test_an_error_spike_that_grows_ten_times_stronger_is_still_one_incident() ->
     assert stronger.incident_start == first.incident_start == first.timestamp
 
 
-def test_a_leak_that_scores_a_little_higher_is_the_same_incident_and_its_forecast_one_alert() -> None:
-    # Memory with a daily cycle starts leaking towards its limit: a value just above the week's maximum
-    # alerts a minute before the onset, the leak scores a little higher 8 minutes in (not ten times the
-    # evidence), and the exhaustion forecast fires point after point from 3.6 hours in until the limit.
+def test_a_leak_alerts_once_as_it_starts_and_its_forecast_is_one_more_alert() -> None:
+    # Memory with a daily cycle starts leaking towards its limit, its first values just above the week's
+    # maximum: the leak alerts 8 minutes in, nothing before it; the exhaustion forecast fires point after
+    # point from 3.6 hours in until the limit, one incident however long it fires.
     series = generate("memory_leak", 104)
     assert series.anomaly is not None and series.limit is not None
     onset, end = series.anomaly
@@ -197,10 +221,8 @@ def test_a_leak_that_scores_a_little_higher_is_the_same_incident_and_its_forecas
     detector = EnsembleDetector(config, step_seconds=series.step_seconds)
     pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
     alerts = [r for r in (detector.update(t, v) for t, v in pairs) if r.is_anomaly and r.timestamp < end]
-    first, worse = [r for r in alerts if onset - 600 <= r.timestamp < onset + 600]
-    assert first.timestamp < onset <= worse.timestamp and worse.score > first.score
-    assert worse.incident_start == first.incident_start == first.timestamp
-    # hours after the last of those, a new incident, however long the forecast fires
+    [leak] = [r for r in alerts if onset - 3600 <= r.timestamp < onset + 3600]
+    assert onset <= leak.timestamp <= onset + 15 * 60 and leak.incident_start == leak.timestamp
     forecast = [r for r in alerts if r.timestamp > onset + 3600]
     assert len(forecast) > 100 and all(r.components["exhaustion"] >= 0.5 for r in forecast)
     assert {r.incident_start for r in forecast} == {forecast[0].timestamp}

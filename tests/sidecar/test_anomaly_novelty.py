@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from otel_ops.sidecar.anomaly import (
@@ -11,7 +13,7 @@ from otel_ops.sidecar.anomaly import (
     SpikeLevelShiftDetector,
     ValueNoveltyDetector,
 )
-from tests.sidecar.anomaly_series import DAY, run
+from tests.sidecar.anomaly_series import DAY, START, run
 
 
 def daily_spikes(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -76,3 +78,43 @@ def test_nothing_scores_before_min_points_values_were_seen() -> None:
     values[50] = 100.0  # extreme, but before a day of history
     scores = run(ValueNoveltyDetector(NoveltyConfig(min_points=DAY)), values)
     assert max(scores[:DAY]) == 0.0
+
+
+def test_a_record_in_a_dense_week_claims_no_more_than_its_rarity() -> None:
+    """Requests per second at 1-minute points (counts / 60): nearly every value repeats one seen before,
+    so a new maximum is far from the bulk's distances. The claim stays within reach of the probability
+    that the series itself gives such a value (a point at the daily peak), not 1e-30 beyond it."""
+    minute_day = 1440
+    rng = np.random.default_rng(0)
+    minutes = np.arange(9 * minute_day + minute_day // 4 + 1)
+    rate = 150 + 50 * np.sin(2 * np.pi * minutes / minute_day)  # peaks at 200/s on the last point
+    values = rng.poisson(rate * 60) / 60
+    values[-1] = values[-1 - 7 * minute_day : -1].max() + 1.5
+    detector = ValueNoveltyDetector()
+    for minute, value in zip(minutes, values, strict=True):
+        result = detector.update(START + 60.0 * float(minute), float(value))
+    peak_sd = math.sqrt(200 * 60) / 60
+    at_peak = 0.5 * math.erfc((values[-1] - 200) / peak_sd / math.sqrt(2))  # P(a peak point this high)
+    assert 1e-7 < at_peak < 1e-4
+    assert at_peak / 100 <= result.tail_probability < 1e-3  # still a notable value
+
+
+def leak_past_its_peaks(seed: int) -> tuple[np.ndarray, int]:
+    """A daily cycle (100 ± 20, noise 1) that starts to climb 0.3 per point on its last day."""
+    rng = np.random.default_rng(seed)
+    size = 10 * DAY
+    points = np.arange(size)
+    values = 100 + 20 * np.sin(2 * np.pi * points / DAY) + rng.normal(0, 1, size)
+    start = size - DAY
+    values[start:] += 0.3 * np.arange(size - start)
+    return values, start
+
+
+def test_records_that_follow_each_other_are_judged_together() -> None:
+    values, start = leak_past_its_peaks(1)
+    alone = run(ValueNoveltyDetector(NoveltyConfig(record_run_points=1)), values)
+    together = run(ValueNoveltyDetector(), values)
+    within = start + 6 * 12  # six hours of 5-minute points
+    assert max(together[start:within]) >= 0.5
+    assert max(alone[start:within]) < 0.5  # each record alone is a modest step past the old peaks
+    assert max(together[8 * DAY : start]) < 0.5

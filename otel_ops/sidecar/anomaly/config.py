@@ -66,6 +66,12 @@ class NoveltyConfig(_Settings):
     direction: Direction = Field(
         "both", description="'up': only values above the window's median count; 'down': only below."
     )
+    record_run_points: int = Field(
+        12,
+        ge=1,
+        description="Records (values beyond every value of the window) within this many points are judged "
+        "together (an hour of 5-minute points).",
+    )
     calibration: CalibrationConfig = CalibrationConfig(history_points=2016, warmup_points=288)
 
 

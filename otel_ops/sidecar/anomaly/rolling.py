@@ -88,6 +88,10 @@ class SortedWindow:
         """The ``k`` largest values, ascending."""
         return self._sorted[-k:].tolist() if k > 0 else []
 
+    def smallest(self, k: int) -> list[float]:
+        """The ``k`` smallest values, ascending."""
+        return self._sorted[:k].tolist() if k > 0 else []
+
     def minimum(self) -> float:
         return self._sorted[0]
 

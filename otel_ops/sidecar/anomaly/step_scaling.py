@@ -36,7 +36,7 @@ TIME_SPAN_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
     EnsembleConfig: ("repeat_window_points", "refractory_points"),
     SeasonalConfig: ("error_points", "selection_half_life_points"),
     SpikeConfig: ("error_points", "reference_points"),
-    NoveltyConfig: ("window_points", "min_points"),
+    NoveltyConfig: ("window_points", "min_points", "record_run_points"),
     PatternConfig: ("step_points", "range_points", "min_points"),
     AbsenceConfig: ("window_points", "min_points"),
     FrozenConfig: ("window_points", "min_points", "min_run_points"),
