@@ -1,13 +1,14 @@
 """Which Alertmanager configuration the local stack runs, and the token its sidecar webhook sends.
 
 The shared ``alertmanager/alertmanager.yml`` sends every alert to the ops sidecar's webhook at
-``localhost:8000`` with the bearer token read from ``secrets/sidecar_token`` (relative to Alertmanager's
-working directory); the sidecar reads the same file (``OTEL_OPS_API_TOKEN_FILE``), so the webhook is
-accepted while the rest of the API stays closed. On the standard ports the shared file is used as it is.
-Alertmanager cannot take the webhook address from flags or the environment, so with the sidecar on
-another port a configuration is *derived* from the shared file at start: the same routes and receivers,
-with each ``localhost:<standard port>`` webhook address replaced by the configured one and the template
-paths made absolute. The shared file is the one of the stack files (:mod:`otel_ops.stack.files`).
+``localhost:8000`` with the bearer token read from ``secrets/sidecar_token``; the sidecar reads the same
+file (``OTEL_OPS_API_TOKEN_FILE``), so the webhook is accepted while the rest of the API stays closed.
+Alertmanager opens a receiver's ``credentials_file`` relative to the directory of its configuration file,
+and the global ``*_file`` secrets relative to its working directory, so the stack runs it on a copy of the
+shared file *derived* at start in its working directory, where both find ``secrets/``: the same routes and
+receivers, the template paths made absolute, and (Alertmanager cannot take the webhook address from flags
+or the environment) each ``localhost:<standard port>`` webhook address replaced by this stack's port. The
+shared file is the one of the stack files (:mod:`otel_ops.stack.files`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from otel_ops.stack import files
 from otel_ops.stack.derived_config import write_derived
 from otel_ops.stack.ports import StackPorts
 
-#: Where the shared configuration reads the sidecar's token, relative to Alertmanager's working directory.
+#: Where the shared configuration reads the sidecar's token, relative to the configuration's directory.
 SIDECAR_TOKEN_SECRET = Path("secrets") / "sidecar_token"
 
 
@@ -54,10 +55,9 @@ def derive(shared: dict[str, Any], base_dir: Path, ports: StackPorts) -> dict[st
 
 
 def alertmanager_config(ports: StackPorts, directory: Path, shared: Path | None = None) -> Path:
-    """The shared file on the standard ports; else a configuration derived from it, in ``directory``."""
+    """The configuration derived from the shared file for ``ports``, written in ``directory`` (Alertmanager's
+    working directory, which holds ``secrets/``)."""
     shared = shared or shared_config()
-    if ports.shared_files_apply:
-        return shared
     derived = derive(yaml.safe_load(shared.read_text()), shared.parent, ports)
     return write_derived(shared, derived, directory)
 

@@ -220,11 +220,11 @@ def sidecar_token_file(state: Path) -> Path:
 
 
 def alertmanager_process(ports: StackPorts, state: Path) -> ManagedProcess:
-    """Alertmanager on the shared configuration, working directory ``<state>/alertmanager``.
+    """Alertmanager on the shared configuration, derived into its working directory ``<state>/alertmanager``.
 
     The configuration reads ``secrets/slack_api_url``, ``secrets/smtp_password`` and
-    ``secrets/sidecar_token`` relative to the working directory; ``$OTEL_OPS_SECRETS_DIR`` (as for compose)
-    is linked there when it is set. The sidecar token is generated when missing.
+    ``secrets/sidecar_token`` relative to that directory; ``$OTEL_OPS_SECRETS_DIR`` (as for compose) is
+    linked there when it is set. The sidecar token is generated when missing.
     """
     binary = find_binary("alertmanager")
     directory = _alertmanager_dir(state)

@@ -22,9 +22,26 @@ from otel_ops.stack.ports import StackPorts
 from tests.stack.conftest import Stack, requires_stack, wait_for
 
 
-def test_standard_ports_use_the_shared_alertmanager_config(tmp_path: Path) -> None:
-    assert alertmanager_config(StackPorts(), tmp_path) == shared_config()
-    assert not list(tmp_path.iterdir())
+def test_standard_ports_run_the_shared_alertmanager_config_from_the_directory_of_its_secrets(
+    tmp_path: Path,
+) -> None:
+    # Alertmanager opens the webhook's credentials_file relative to its configuration file's directory
+    # and the global *_file secrets relative to its working directory: the copy it runs on lives in its
+    # working directory, so the sidecar's token is found there (from the shipped file's directory, every
+    # notification to the sidecar failed).
+    process = components.alertmanager_process(StackPorts(), tmp_path)
+    [config] = [Path(a.split("=", 1)[1]) for a in process.command if a.startswith("--config.file=")]
+    assert config.parent == process.cwd
+    derived = yaml.safe_load(config.read_text())
+    shared = yaml.safe_load(shared_config().read_text())
+    assert derived["templates"] == [str(shared_config().parent / "templates" / "*.tmpl")]
+    for key in ("global", "route", "inhibit_rules"):
+        assert derived[key] == shared[key]
+    [webhook] = next(r for r in derived["receivers"] if r["name"] == "sidecar")["webhook_configs"]
+    assert webhook["url"] == "http://127.0.0.1:8000/api/v1/alerts/webhook"
+    credentials = webhook["http_config"]["authorization"]["credentials_file"]
+    assert config.parent / credentials == components.sidecar_token_file(tmp_path)
+    assert (config.parent / credentials).read_text().strip()
 
 
 def test_other_ports_derive_the_alertmanager_config_from_the_shared_file(tmp_path: Path) -> None:

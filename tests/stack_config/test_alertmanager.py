@@ -3,8 +3,11 @@ Alertmanager."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import shutil
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -204,3 +207,97 @@ def test_notification_data_fixture_matches_the_rules() -> None:
     data = json.loads(Path(ALERTMANAGER_DIR / "tests" / "notification.json").read_text())
     keys = set(data["alerts"][0]["annotations"])
     assert all(keys <= set(rule["annotations"]) for rule in alert_rules())
+
+
+# --- Notification timing on a real Alertmanager, its webhook caught -------------------------------------
+
+
+class _Webhook(http.server.BaseHTTPRequestHandler):
+    received: list[tuple[float, dict[str, Any]]]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.received.append((time.monotonic(), json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def notified_alertmanager(tmp_path: Path) -> Iterator[tuple[str, list[tuple[float, dict[str, Any]]]]]:
+    """The stack's Alertmanager configuration, with only the sidecar's webhook address pointed at a
+    server that keeps every notification (received at, body)."""
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if binary is None:
+        pytest.skip("Alertmanager is not installed (Debian package prometheus-alertmanager)")
+    received: list[tuple[float, dict[str, Any]]] = []
+    handler = type("Webhook", (_Webhook,), {"received": received})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config_dir = tmp_path / "alertmanager"
+    shutil.copytree(ALERTMANAGER_DIR, config_dir, ignore=shutil.ignore_patterns("tests"))
+    config = config_dir / "alertmanager.yml"
+    sidecar = "http://localhost:8000/api/v1/alerts/webhook"
+    assert sidecar in config.read_text()
+    config.write_text(config.read_text().replace(sidecar, f"http://127.0.0.1:{server.server_port}/"))
+    (config_dir / "secrets").mkdir()  # read relative to the configuration file
+    (config_dir / "secrets" / "sidecar_token").write_text("token\n")
+    port = free_port()
+    process = Process(
+        name="alertmanager",
+        command=[
+            binary,
+            f"--config.file={config}",
+            f"--storage.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        log=tmp_path / "alertmanager.log",
+        cwd=config_dir,  # as both stacks run it: the working directory is the configuration's
+    )
+    process.start()
+    try:
+        process.wait_until(f"http://127.0.0.1:{port}/-/ready", timeout=20)
+        yield f"http://127.0.0.1:{port}", received
+    finally:
+        process.stop()
+        server.shutdown()
+
+
+def test_a_new_anomaly_incident_is_notified_within_a_minute_not_at_the_groups_next_interval(
+    notified_alertmanager: tuple[str, list[tuple[float, dict[str, Any]]]],
+) -> None:
+    # A false high opens incident 1 on a service; minutes later the series drops to zero, incident 2, a
+    # new alert in the same group (alertname and service). Groups notify changes every group_interval
+    # (5 minutes for the stack's other alerts); an outage must not wait that long behind a false alert.
+    url, received = notified_alertmanager
+
+    def anomaly(incident: str) -> dict[str, str]:
+        return {
+            "alertname": "OtelOpsAnomaly",
+            "service_name": "checkout",
+            "anomaly_job": "checkout-requests",
+            "anomaly_incident": incident,
+        }
+
+    def notified(incident: str) -> float | None:
+        return next(
+            (
+                at
+                for at, body in received
+                if any(a["labels"].get("anomaly_incident") == incident for a in body["alerts"])
+            ),
+            None,
+        )
+
+    _post_alerts(url, [anomaly("2026-12-06T10:00:00+00:00")])
+    wait_for(lambda: notified("2026-12-06T10:00:00+00:00"), timeout=45, message="the first incident notified")
+    posted = time.monotonic()
+    _post_alerts(url, [anomaly("2026-12-06T10:00:00+00:00"), anomaly("2026-12-06T10:03:00+00:00")])
+    wait_for(
+        lambda: notified("2026-12-06T10:03:00+00:00"), timeout=75, message="the second incident notified"
+    )
+    delay = (notified("2026-12-06T10:03:00+00:00") or 0.0) - posted
+    assert delay <= 65, f"notified {delay:.0f} s after it was raised"

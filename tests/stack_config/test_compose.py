@@ -177,13 +177,19 @@ def test_alertmanager_reads_secrets_from_files(compose: dict[str, Any]) -> None:
 
 
 def test_sidecar_and_alertmanager_webhook_share_one_token_file(compose: dict[str, Any]) -> None:
-    """Alertmanager sends the token it reads from secrets/sidecar_token (relative to its working
-    directory); the sidecar requires the token from the same compose secret."""
+    """Alertmanager sends the token it reads from secrets/sidecar_token (relative to its configuration
+    file's directory); the sidecar requires the token from the same compose secret."""
     receivers = load_yaml(REPO / "alertmanager" / "alertmanager.yml")["receivers"]
     [webhook] = next(r for r in receivers if r["name"] == "sidecar")["webhook_configs"]
     credentials = Path(webhook["http_config"]["authorization"]["credentials_file"])
     alertmanager = compose["services"]["alertmanager"]
-    assert Path(alertmanager["working_dir"]) / credentials == Path("/run/secrets/sidecar_token")
+    [config_file] = [a.split("=", 1)[1] for a in alertmanager["command"] if a.startswith("--config.file=")]
+    assert Path(config_file).parent / credentials == Path("/run/secrets/sidecar_token")
+    # and the global *_file secrets, relative to the working directory, find the same directory
+    assert Path(config_file).parent == Path(alertmanager["working_dir"])
+    mounts = {v.split(":")[1]: Path(v.split(":")[0]) for v in alertmanager["volumes"] if ":" in v}
+    assert mounts[config_file] == REPO / "alertmanager" / "alertmanager.yml"
+    assert mounts[str(Path(config_file).parent / "templates")] == REPO / "alertmanager" / "templates"
     assert "sidecar_token" in [s["source"] for s in alertmanager["secrets"]]
     sidecar = compose["services"]["sidecar"]
     assert "sidecar_token" in [s["source"] for s in sidecar["secrets"]]
