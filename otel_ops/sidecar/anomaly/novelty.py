@@ -80,7 +80,7 @@ class ValueNoveltyDetector:
             records.popleft()
         records.append((self._point, log10_single))
         r = len(records)
-        log10_run = sum(p for _, p in records) + _log10_comb(run - 1, r - 1)
+        log10_run = sum(p for _, p in records) + math.log10(math.comb(run - 1, r - 1))
         return 10.0 ** min(0.0, log10_run)
 
     def _counts(self, value: float) -> bool:
@@ -90,10 +90,3 @@ class ValueNoveltyDetector:
             return True
         median = self._values.median()
         return value > median if direction == "up" else value < median
-
-
-def _log10_comb(n: int, k: int) -> float:
-    """log10 of n choose k, 0 when there is no choice to make."""
-    if k <= 0 or k >= n:
-        return 0.0
-    return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(10)

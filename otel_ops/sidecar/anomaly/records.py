@@ -4,13 +4,13 @@ A window of ``n`` exchangeable values is beaten by the next one once in ``n + 1`
 is beaten is judged by an exponential tail past the maximum, whose scale comes from the spacing of the
 window's most extreme values: the ``i``-th gap between them (the largest value's gap first), times ``i``,
 is exponential with the tail's scale (Renyi's representation), so the median of those products over
-``ln 2`` estimates it.  A median is not thrown by one wide gap (a week of daily spikes above its noise, or
-one spike above a history of small surprises).
+``ln 2`` estimates it.  A median is not thrown by one wide gap (a week of daily spikes above its noise).
 """
 
 from __future__ import annotations
 
 import math
+from statistics import median
 
 from otel_ops.sidecar.anomaly.tail_calibration import MIN_TAIL_POINTS
 
@@ -23,15 +23,12 @@ def tail_scale(extremes: list[float]) -> float:
     """Scale of an exponential tail from its most extreme values, the most extreme first (descending
     for a maximum, ascending for a minimum); 0 when they are all one value.  Their mean normalised gap
     when more than half the gaps are zero (repeated extremes of a coarse series)."""
-    normalised = sorted((i + 1) * abs(extremes[i] - extremes[i + 1]) for i in range(len(extremes) - 1))
+    normalised = [(i + 1) * abs(extremes[i] - extremes[i + 1]) for i in range(len(extremes) - 1)]
     if not normalised:
         return 0.0
-    middle = len(normalised) // 2
-    median = (
-        normalised[middle] if len(normalised) % 2 else 0.5 * (normalised[middle - 1] + normalised[middle])
-    )
-    if median > 0.0:
-        return median / math.log(2)
+    middle = median(normalised)
+    if middle > 0.0:
+        return middle / math.log(2)
     return sum(normalised) / len(normalised)
 
 
