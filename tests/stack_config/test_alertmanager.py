@@ -3,6 +3,7 @@ Alertmanager."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import shutil
@@ -16,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from otel_ops.stack.alertmanager_config import alertmanager_config, ensure_sidecar_token
+from otel_ops.stack.ports import StackPorts
 from tests.collector.processes import Process, free_port, http_get, wait_for
 from tests.stack_config.conftest import ALERTMANAGER_DIR, alert_rules, load_yaml, run
 
@@ -126,16 +129,22 @@ def _render(amtool: str, name: str, kind: str = "text") -> str:
 
 @pytest.fixture(scope="module")
 def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _running_alertmanager(CONFIG, tmp_path_factory.mktemp("alertmanager")) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _running_alertmanager(config: Path, workdir: Path) -> Iterator[str]:
+    """A real Alertmanager on ``config``, working directory ``workdir``; yields its URL."""
     binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
     if binary is None:
         pytest.skip("Alertmanager is not installed (Debian package prometheus-alertmanager)")
-    workdir = tmp_path_factory.mktemp("alertmanager")
     port = free_port()
     process = Process(
         name="alertmanager",
         command=[
             binary,
-            f"--config.file={CONFIG}",
+            f"--config.file={config}",
             f"--storage.path={workdir / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
             "--cluster.listen-address=",
@@ -227,42 +236,20 @@ class _Webhook(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def notified_alertmanager(tmp_path: Path) -> Iterator[tuple[str, list[tuple[float, dict[str, Any]]]]]:
-    """The stack's Alertmanager configuration, with only the sidecar's webhook address pointed at a
-    server that keeps every notification (received at, body)."""
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if binary is None:
-        pytest.skip("Alertmanager is not installed (Debian package prometheus-alertmanager)")
+    """Alertmanager as the native stack runs it (its configuration derived into its working directory,
+    next to ``secrets/``), the sidecar's webhook retargeted to a server that keeps every notification
+    (received at, body)."""
     received: list[tuple[float, dict[str, Any]]] = []
     handler = type("Webhook", (_Webhook,), {"received": received})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    config_dir = tmp_path / "alertmanager"
-    shutil.copytree(ALERTMANAGER_DIR, config_dir, ignore=shutil.ignore_patterns("tests"))
-    config = config_dir / "alertmanager.yml"
-    sidecar = "http://localhost:8000/api/v1/alerts/webhook"
-    assert sidecar in config.read_text()
-    config.write_text(config.read_text().replace(sidecar, f"http://127.0.0.1:{server.server_port}/"))
-    (config_dir / "secrets").mkdir()  # read relative to the configuration file
-    (config_dir / "secrets" / "sidecar_token").write_text("token\n")
-    port = free_port()
-    process = Process(
-        name="alertmanager",
-        command=[
-            binary,
-            f"--config.file={config}",
-            f"--storage.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        log=tmp_path / "alertmanager.log",
-        cwd=config_dir,  # as both stacks run it: the working directory is the configuration's
-    )
-    process.start()
+    workdir = tmp_path / "alertmanager"
+    config = alertmanager_config(StackPorts(sidecar=server.server_port), workdir, CONFIG)
+    ensure_sidecar_token(workdir)
     try:
-        process.wait_until(f"http://127.0.0.1:{port}/-/ready", timeout=20)
-        yield f"http://127.0.0.1:{port}", received
+        with _running_alertmanager(config, workdir) as url:
+            yield url, received
     finally:
-        process.stop()
         server.shutdown()
 
 
