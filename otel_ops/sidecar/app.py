@@ -131,6 +131,7 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
             )
             app.state.sidecar = context
             context.tasks.append(asyncio.create_task(health.run_forever(settings.check_interval)))
+            runner = None
             if settings.anomaly_jobs_file is not None:
                 # Loaded only when jobs are configured: the detectors need numpy.
                 from otel_ops.sidecar.jobs import AnomalyJobRunner, load_jobs
@@ -151,6 +152,8 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
                 for task in context.tasks:
                     task.cancel()
                 await asyncio.gather(*context.tasks, return_exceptions=True)
+                if runner is not None:
+                    runner.close()
                 await health.aclose()  # its checks use the HTTP client closed next
 
     app = FastAPI(title="otel-ops sidecar", version=__version__, lifespan=lifespan)

@@ -166,3 +166,51 @@ def test_prometheus_down_backs_off_and_keeps_serving(alertmanager: Alertmanager,
         assert 'otel_ops_anomaly_job_last_success_timestamp_seconds{job="blind"}' not in metrics  # never ran
         runner_state = sidecar.app.state.sidecar
         assert runner_state.tasks and not any(task.done() for task in runner_state.tasks)
+
+
+def test_probes_answer_while_a_job_scores_a_backfilled_week(
+    prometheus: Prometheus, alertmanager: Alertmanager, tmp_path: Path
+) -> None:
+    """Scoring is CPU work (about a second per week of one-minute points here): it must not keep the
+    sidecar from answering its liveness probe, or an orchestrator restarts it mid-backfill."""
+    now = "vector(time())"
+    series = []
+    for index in range(8):
+        noise = f"(sin({now} * 12.9898 + {index} * 78.233) * 43758.5453)"
+        cycle = f"50 + 10 * sin(2 * pi() * ({now} % 86400) / 86400) + 4 * ({noise} - floor({noise}))"
+        series.append(f'label_replace({cycle}, "shard", "{index}", "", "")')
+    job = {
+        "name": "week",
+        "query": " or ".join(series),
+        "interval_seconds": 3600,
+        "step_seconds": 60,
+        "backfill_seconds": 7 * 86_400,
+    }
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps({"jobs": [job]}))
+    settings = SidecarSettings(
+        port=free_port(),
+        data_dir=tmp_path / "data",
+        prometheus_url=prometheus.url,
+        alertmanager_url=alertmanager.url,
+        anomaly_jobs_file=path,
+        check_interval=3600,
+    )
+    success = 'otel_ops_anomaly_job_last_success_timestamp_seconds{job="week"}'
+    with Sidecar(settings) as sidecar, httpx.Client(base_url=sidecar.url, timeout=120) as http:
+        probes: list[float] = []  # latency of each probe sent before the job was seen done
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            assert http.get("/health/live").status_code == 200
+            probes.append(time.monotonic() - started)
+            metrics = http.get("/metrics").text
+            if success in metrics:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the job did not score its backfilled week within 300 s")
+    scored = [line for line in metrics.splitlines() if line.startswith('otel_ops_anomaly_score{job="week"')]
+    assert len(scored) == 8, scored
+    assert len(probes) >= 5, probes  # fetching and scoring took a while: probes came in meanwhile
+    assert max(probes) < 2.0, probes

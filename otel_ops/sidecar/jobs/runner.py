@@ -3,11 +3,19 @@
 Every run asks Prometheus (``query_range``) for the points since the last one scored, so no point is
 skipped or scored twice.  A failed run (Prometheus or Alertmanager down) is retried with exponential
 backoff up to ``MAX_BACKOFF_SECONDS``; alerts not yet delivered are kept and sent with the next run.
+At most ``MAX_CONCURRENT_RUNS`` jobs fetch and score at once, and each query may take
+``QUERY_TIMEOUT_SECONDS``: many jobs starting together (each backfilling its history) queue instead of
+timing out against Prometheus, and only a few fetched histories are in memory at a time.
+
+Scoring is CPU work (a backfilled week of one-minute points takes about a second per series), so it runs
+in one worker thread, ``SCORING_CHUNK_POINTS`` points at a time: the event loop keeps answering health
+probes and API requests while jobs score, and a shutdown waits for one chunk at most.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import logging
 import math
@@ -28,6 +36,9 @@ _logger = logging.getLogger("otel_ops.sidecar.jobs")
 
 MAX_BACKOFF_SECONDS = 300.0
 MAX_PENDING_ALERTS = 500
+SCORING_CHUNK_POINTS = 1000
+MAX_CONCURRENT_RUNS = 4
+QUERY_TIMEOUT_SECONDS = 30.0
 ALERT_NAME = "OtelOpsAnomaly"
 INCIDENT_LABEL = "anomaly_incident"
 
@@ -76,6 +87,35 @@ class JobState:
     failures: int = 0
 
 
+def _score_points(
+    state: JobState, key: str, points: list[list[Any]]
+) -> tuple[list[tuple[float, float, AnomalyResult]], AnomalyResult | None]:
+    """Score Prometheus ``[timestamp, value]`` points of series ``key`` not scored before.
+
+    Returns the anomalies as (timestamp, value, result) and the last result (``None`` if nothing was
+    scored).  Runs in the scoring thread; a job's runs are sequential, so its state has one user at a time.
+    """
+    detector, guard, tally = state.detectors[key], state.arrivals[key], state.oddities[key]
+    last = state.last_point.get(key, -math.inf)
+    anomalies: list[tuple[float, float, AnomalyResult]] = []
+    result: AnomalyResult | None = None
+    for raw_ts, raw_value in points:
+        timestamp, value = float(raw_ts), float(raw_value)
+        if timestamp <= last:
+            continue  # already scored by an earlier run
+        last = timestamp
+        arrival = guard.admit(timestamp, value)
+        if arrival.oddities:
+            tally.add(arrival, _iso(timestamp), guard.last_missing_points)
+        if arrival.value is None:
+            continue
+        result = detector.update(arrival.detector_time, arrival.value)
+        if result.is_anomaly:
+            anomalies.append((timestamp, value, result))
+    state.last_point[key] = last
+    return anomalies, result
+
+
 class AnomalyJobRunner:
     def __init__(
         self,
@@ -94,11 +134,17 @@ class AnomalyJobRunner:
         self.metrics = metrics
         self.events = events
         self.states = {job.name: JobState() for job in jobs}
+        self._runs = asyncio.Semaphore(MAX_CONCURRENT_RUNS)
+        self._scoring = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="anomaly-scoring")
 
     def start(self) -> list[asyncio.Task[None]]:
         return [
             asyncio.create_task(self.run_forever(job), name=f"anomaly-job-{job.name}") for job in self.jobs
         ]
+
+    def close(self) -> None:
+        """Stop scoring: chunks not started are dropped (their jobs' tasks are cancelled first)."""
+        self._scoring.shutdown(wait=False, cancel_futures=True)
 
     async def run_forever(self, job: AnomalyJob) -> None:
         state = self.states[job.name]
@@ -124,7 +170,9 @@ class AnomalyJobRunner:
 
     async def _prometheus(self, path: str, params: dict[str, Any]) -> Any:
         try:
-            response = await self.http.get(f"{self.prometheus_url}{path}", params=params)
+            response = await self.http.get(
+                f"{self.prometheus_url}{path}", params=params, timeout=QUERY_TIMEOUT_SECONDS
+            )
         except httpx.HTTPError as exc:
             raise PrometheusQueryError(f"Prometheus at {self.prometheus_url} unreachable: {exc!r}") from None
         try:
@@ -142,17 +190,25 @@ class AnomalyJobRunner:
         """Score the points since the last run; send anomalies (and any still-pending alerts)."""
         state = self.states[job.name]
         now = time.time() if now is None else now
-        step = job.step
         start = state.next_start if state.next_start is not None else now - job.backfill_seconds
         anomalies: list[AnomalyResult] = []
         if start <= now:
-            data = await self._prometheus(
-                "/api/v1/query_range", {"query": job.query, "start": start, "end": now, "step": step}
-            )
-            state.next_start = start + (math.floor((now - start) / step) + 1) * step
-            for series in data.get("result", []):
-                anomalies += await self._score_series(job, state, series)
+            async with self._runs:
+                anomalies = await self._fetch_and_score(job, state, start, now)
         await self._flush(state)
+        return anomalies
+
+    async def _fetch_and_score(
+        self, job: AnomalyJob, state: JobState, start: float, end: float
+    ) -> list[AnomalyResult]:
+        step = job.step
+        data = await self._prometheus(
+            "/api/v1/query_range", {"query": job.query, "start": start, "end": end, "step": step}
+        )
+        state.next_start = start + (math.floor((end - start) / step) + 1) * step
+        anomalies: list[AnomalyResult] = []
+        for series in data.get("result", []):
+            anomalies += await self._score_series(job, state, series)
         return anomalies
 
     async def _score_series(
@@ -160,28 +216,20 @@ class AnomalyJobRunner:
     ) -> list[AnomalyResult]:
         labels = {str(k): str(v) for k, v in (series.get("metric") or {}).items()}
         key = series_name(labels)
-        detector = state.detectors.get(key)
-        if detector is None:
-            detector = state.detectors[key] = EnsembleDetector(job.detector, step_seconds=job.step)
+        if key not in state.detectors:
+            state.detectors[key] = EnsembleDetector(job.detector, step_seconds=job.step)
             state.arrivals[key] = ArrivalGuard(expected_step=job.step)
             state.oddities[key] = OddityTally()
-        guard, tally = state.arrivals[key], state.oddities[key]
-        odd_before = tally.as_dict()
-        anomalies = []
-        last = state.last_point.get(key, -math.inf)
-        result: AnomalyResult | None = None
-        for raw_ts, raw_value in series.get("values") or []:
-            timestamp, value = float(raw_ts), float(raw_value)
-            if timestamp <= last:
-                continue  # already scored by an earlier run
-            last = timestamp
-            arrival = guard.admit(timestamp, value)
-            if arrival.oddities:
-                tally.add(arrival, _iso(timestamp), guard.last_missing_points)
-            if arrival.value is None:
-                continue
-            result = detector.update(arrival.detector_time, arrival.value)
-            if result.is_anomaly:
+        odd_before = state.oddities[key].as_dict()
+        points = series.get("values") or []
+        loop = asyncio.get_running_loop()
+        anomalies: list[AnomalyResult] = []
+        last: AnomalyResult | None = None
+        for first in range(0, len(points), SCORING_CHUNK_POINTS):
+            chunk = points[first : first + SCORING_CHUNK_POINTS]
+            scored, chunk_last = await loop.run_in_executor(self._scoring, _score_points, state, key, chunk)
+            last = chunk_last or last
+            for timestamp, value, result in scored:
                 anomalies.append(result)
                 state.pending.append(await self._alert(job, labels, key, result))
                 self.events.publish(
@@ -200,10 +248,9 @@ class AnomalyJobRunner:
                         "upper": result.upper,
                     },
                 )
-        state.last_point[key] = last
-        _warn_new_oddities(job, key, odd_before, tally)
-        if result is not None:
-            self.metrics.anomaly_score.labels(job=job.name, series=key).set(result.score)
+        _warn_new_oddities(job, key, odd_before, state.oddities[key])
+        if last is not None:
+            self.metrics.anomaly_score.labels(job=job.name, series=key).set(last.score)
         del state.pending[:-MAX_PENDING_ALERTS]
         return anomalies
 
