@@ -13,35 +13,44 @@ from otel_ops.sidecar.anomaly.robust_scale import ErrorScale
 from otel_ops.sidecar.anomaly.signed_surprise import signed_surprise
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator, probability_to_score
 
+# A time-of-period slot is one C array of doubles: its recent values (in time order) after the cycles they
+# were seen in, as runs.  ``slot[0]`` is the length of the runs part, then ``cycle, count`` pairs (oldest
+# first), then the values.  One array per slot, not an object holding two, because a job keeps 768 slots
+# per series (a day and a week of 15-minute slots) and each object costs more than a slot's values.
 
-class _Slot:
-    """One time-of-period slot: its recent values (a C array, 8 bytes per value) and the cycles they were
-    seen in, as runs (values arrive in time order): ``runs`` holds ``cycle, count`` pairs, oldest first."""
 
-    __slots__ = ("runs", "values")
+def _new_slot() -> array[float]:
+    return array("d", (0.0,))
 
-    def __init__(self) -> None:
-        self.values = array("d")
-        self.runs = array("q")
 
-    @property
-    def oldest_cycle(self) -> int | None:
-        return self.runs[0] if self.runs else None
+def _slot_values(slot: array[float]) -> array[float]:
+    return slot[1 + int(slot[0]) :]
 
-    def append(self, cycle: int, value: float) -> None:
-        runs = self.runs
-        if runs and runs[-2] == cycle:
-            runs[-1] += 1
-        else:
-            runs.extend((cycle, 1))
-        self.values.append(value)
 
-    def drop_oldest(self) -> None:
-        del self.values[0]
-        runs = self.runs
-        runs[1] -= 1
-        if runs[1] == 0:
-            del runs[:2]
+def _slot_size(slot: array[float]) -> int:
+    return len(slot) - 1 - int(slot[0])
+
+
+def _slot_oldest_cycle(slot: array[float]) -> float | None:
+    return slot[1] if slot[0] else None
+
+
+def _slot_append(slot: array[float], cycle: int, value: float) -> None:
+    runs_end = int(slot[0])
+    if runs_end and slot[runs_end - 1] == cycle:
+        slot[runs_end] += 1
+    else:
+        slot[runs_end + 1 : runs_end + 1] = array("d", (cycle, 1.0))
+        slot[0] = runs_end + 2
+    slot.append(value)
+
+
+def _slot_drop_oldest(slot: array[float]) -> None:
+    del slot[1 + int(slot[0])]
+    slot[2] -= 1
+    if slot[2] == 0:
+        del slot[1:3]
+        slot[0] -= 2
 
 
 class _SeasonalProfile:
@@ -63,7 +72,7 @@ class _SeasonalProfile:
         self._cycles_kept = config.cycles_kept
         self._min_cycles = config.min_cycles
         self._max_values = config.max_values_per_slot
-        self._slots: dict[int, _Slot] = {}
+        self._slots: list[array[float] | None] = [None] * -(-period_seconds // config.slot_seconds)
         self._offsets: deque[float] = deque(maxlen=config.level_points)
 
     def _locate(self, timestamp: float) -> tuple[int, int]:
@@ -72,25 +81,25 @@ class _SeasonalProfile:
 
     def forecast(self, timestamp: float) -> tuple[float | None, float | None]:
         """(forecast, slot profile) for this timestamp, or (None, None) while the slot is not learned."""
-        slot, cycle = self._locate(timestamp)
-        entries = self._slots.get(slot)
-        oldest = entries.oldest_cycle if entries is not None else None
-        if entries is None or oldest is None or oldest > cycle - self._min_cycles:
+        index, cycle = self._locate(timestamp)
+        slot = self._slots[index]
+        oldest = _slot_oldest_cycle(slot) if slot is not None else None
+        if slot is None or oldest is None or oldest > cycle - self._min_cycles:
             return None, None
-        profile = median(entries.values)
+        profile = median(_slot_values(slot))
         offset = median(self._offsets) if self._offsets else 0.0
         return profile + offset, profile
 
     def learn(self, timestamp: float, value: float, profile: float | None) -> None:
-        slot, cycle = self._locate(timestamp)
-        entries = self._slots.get(slot)
-        if entries is None:
-            entries = self._slots[slot] = _Slot()
-        while entries.runs and entries.runs[0] <= cycle - self._cycles_kept:
-            entries.drop_oldest()
-        if len(entries.values) >= self._max_values:
-            entries.drop_oldest()
-        entries.append(cycle, value)
+        index, cycle = self._locate(timestamp)
+        slot = self._slots[index]
+        if slot is None:
+            slot = self._slots[index] = _new_slot()
+        while slot[0] and slot[1] <= cycle - self._cycles_kept:
+            _slot_drop_oldest(slot)
+        if _slot_size(slot) >= self._max_values:
+            _slot_drop_oldest(slot)
+        _slot_append(slot, cycle, value)
         if profile is not None:
             self._offsets.append(value - profile)
 
