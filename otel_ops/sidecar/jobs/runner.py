@@ -2,7 +2,9 @@
 
 Every run asks Prometheus (``query_range``) for the points since the last one scored, so no point is
 skipped or scored twice.  A failed run (Prometheus or Alertmanager down) is retried with exponential
-backoff up to ``MAX_BACKOFF_SECONDS``; alerts not yet delivered are kept and sent with the next run.
+backoff up to ``MAX_BACKOFF_SECONDS``; alerts not yet delivered are kept and sent with the next run, one
+entry per alert (an incident's later points merged into it as Alertmanager merges them), at most
+``MAX_PENDING_ALERTS`` per job.
 At most ``MAX_CONCURRENT_RUNS`` jobs fetch and score at once, and each query may take
 ``QUERY_TIMEOUT_SECONDS``: many jobs starting together (each backfilling its history) queue instead of
 timing out against Prometheus, and only a few fetched histories are in memory at a time.
@@ -83,8 +85,21 @@ class JobState:
     oddities: dict[str, OddityTally] = field(default_factory=dict)
     last_point: dict[str, float] = field(default_factory=dict)
     next_start: float | None = None
-    pending: list[dict[str, Any]] = field(default_factory=list)
+    pending: dict[tuple[tuple[str, str], ...], dict[str, Any]] = field(default_factory=dict)
+    """Alerts not yet delivered, one per label set (an incident's later points refresh its entry)."""
     failures: int = 0
+
+    def hold(self, alert: dict[str, Any]) -> None:
+        """Keep ``alert`` for delivery, merged into the one of its labels as Alertmanager would merge it:
+        the first point's start, the last point's end and annotations."""
+        key = tuple(sorted(alert["labels"].items()))
+        held = self.pending.pop(key, None)
+        if held is not None:
+            alert["startsAt"] = min(held["startsAt"], alert["startsAt"], key=dt.datetime.fromisoformat)
+            alert["annotations"] = {**held["annotations"], **alert["annotations"]}
+        self.pending[key] = alert
+        while len(self.pending) > MAX_PENDING_ALERTS:
+            del self.pending[next(iter(self.pending))]
 
 
 def _score_points(
@@ -231,7 +246,7 @@ class AnomalyJobRunner:
             last = chunk_last or last
             for timestamp, value, result in scored:
                 anomalies.append(result)
-                state.pending.append(await self._alert(job, labels, key, result))
+                state.hold(await self._alert(job, labels, key, result))
                 self.events.publish(
                     "anomaly",
                     {
@@ -251,7 +266,6 @@ class AnomalyJobRunner:
         _warn_new_oddities(job, key, odd_before, state.oddities[key])
         if last is not None:
             self.metrics.anomaly_score.labels(job=job.name, series=key).set(last.score)
-        del state.pending[:-MAX_PENDING_ALERTS]
         return anomalies
 
     async def _exemplar_trace_id(self, job: AnomalyJob, timestamp: float) -> str | None:
@@ -315,6 +329,8 @@ class AnomalyJobRunner:
     async def _flush(self, state: JobState) -> None:
         if not state.pending:
             return
-        batch = list(state.pending)
-        await self.alertmanager.post_alerts(batch)
-        del state.pending[: len(batch)]
+        batch = dict(state.pending)
+        await self.alertmanager.post_alerts(list(batch.values()))
+        for key, alert in batch.items():
+            if state.pending.get(key) is alert:
+                del state.pending[key]
