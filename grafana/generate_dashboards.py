@@ -756,6 +756,16 @@ def sidecar() -> dict[str, Any]:
             width=24,
         ),
         Panel(
+            "Series per anomaly job",
+            [
+                prom("otel_ops_anomaly_job_series", "{{job}} scored"),
+                prom("otel_ops_anomaly_job_series_refused", "{{job}} beyond max_series"),
+            ],
+            custom=LINES,
+            options=LEGEND,
+            width=24,
+        ),
+        Panel(
             "Time since last successful backup",
             [prom("time() - otel_ops_backup_last_success_timestamp_seconds", "{{source}}")],
             kind="bargauge",

@@ -48,3 +48,15 @@ class SidecarMetrics:
             ["job"],
             registry=self.registry,
         )
+        self.anomaly_job_series = Gauge(
+            "otel_ops_anomaly_job_series",
+            "Series an anomaly job scores (at most its max_series).",
+            ["job"],
+            registry=self.registry,
+        )
+        self.anomaly_job_series_refused = Gauge(
+            "otel_ops_anomaly_job_series_refused",
+            "Series an anomaly job's last query returned beyond its max_series, not scored.",
+            ["job"],
+            registry=self.registry,
+        )

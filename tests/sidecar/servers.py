@@ -13,8 +13,12 @@ from typing import Any
 import httpx
 import uvicorn
 
+from otel_ops.sidecar.alerts.client import AlertmanagerClient
 from otel_ops.sidecar.app import create_app
+from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.health import Check
+from otel_ops.sidecar.jobs import AnomalyJob, AnomalyJobRunner
+from otel_ops.sidecar.metrics import SidecarMetrics
 from otel_ops.sidecar.settings import SidecarSettings
 from tests.collector.processes import Process, free_port
 
@@ -140,3 +144,22 @@ def read_events(lines: Iterator[str], wanted: int, timeout: float = 10.0) -> Ite
             count += 1
             if count >= wanted:
                 return
+
+
+def job_runner(
+    job: AnomalyJob,
+    prometheus_url: str,
+    alertmanager_url: str,
+    http: httpx.AsyncClient,
+    metrics: SidecarMetrics | None = None,
+    events: EventBus | None = None,
+) -> AnomalyJobRunner:
+    """The sidecar's runner of ``job``, in process, for tests that drive its runs one by one."""
+    return AnomalyJobRunner(
+        [job],
+        prometheus_url=prometheus_url,
+        alertmanager=AlertmanagerClient(alertmanager_url, http),
+        http=http,
+        metrics=metrics or SidecarMetrics(),
+        events=events or EventBus(),
+    )

@@ -10,12 +10,10 @@ import httpx
 import pytest
 from prometheus_client import generate_latest
 
-from otel_ops.sidecar.alerts.client import AlertmanagerClient
-from otel_ops.sidecar.events import EventBus
-from otel_ops.sidecar.jobs import AnomalyJob, AnomalyJobRunner
+from otel_ops.sidecar.jobs import AnomalyJob
 from otel_ops.sidecar.metrics import SidecarMetrics
 from tests.collector.processes import Prometheus
-from tests.sidecar.servers import Alertmanager
+from tests.sidecar.servers import Alertmanager, job_runner
 
 DETECTOR = {
     "seasonal": None,
@@ -33,14 +31,7 @@ def test_live_job_scores_through_gaps_and_non_finite_points(
 
     async def run() -> None:
         async with httpx.AsyncClient(timeout=10) as http:
-            runner = AnomalyJobRunner(
-                [job],
-                prometheus_url=prometheus.url,
-                alertmanager=AlertmanagerClient(alertmanager.url, http),
-                http=http,
-                metrics=metrics,
-                events=EventBus(),
-            )
+            runner = job_runner(job, prometheus.url, alertmanager.url, http, metrics)
             await runner.run_once(job, now=time.time())
 
     with caplog.at_level(logging.WARNING, logger="otel_ops.sidecar.jobs"):

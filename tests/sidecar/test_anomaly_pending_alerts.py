@@ -12,11 +12,10 @@ import pytest
 
 from otel_ops.sidecar.alerts.client import AlertmanagerClient, AlertmanagerError
 from otel_ops.sidecar.events import EventBus
-from otel_ops.sidecar.jobs import AnomalyJob, AnomalyJobRunner
+from otel_ops.sidecar.jobs import AnomalyJob
 from otel_ops.sidecar.jobs.runner import MAX_PENDING_ALERTS, JobState
-from otel_ops.sidecar.metrics import SidecarMetrics
 from tests.collector.processes import Prometheus, free_port
-from tests.sidecar.servers import Alertmanager
+from tests.sidecar.servers import Alertmanager, job_runner
 from tests.sidecar.test_sidecar_jobs import DETECTOR
 
 
@@ -42,16 +41,9 @@ def test_an_incident_waits_for_alertmanager_as_one_alert_with_its_first_start(
         async with httpx.AsyncClient(timeout=10) as http:
             events = RecordedEvents()
             events.bind(asyncio.get_running_loop())
-            runner = AnomalyJobRunner(
-                [job],
-                prometheus_url=prometheus.url,
-                alertmanager=AlertmanagerClient(f"http://127.0.0.1:{free_port()}", http),  # down
-                http=http,
-                metrics=SidecarMetrics(),
-                events=events,
-            )
+            runner = job_runner(job, prometheus.url, f"http://127.0.0.1:{free_port()}", http, events=events)
             with pytest.raises(AlertmanagerError):
-                await runner.run_once(job, now=now)
+                await runner.run_once(job, now=now)  # Alertmanager is down
             state = runner.states[job.name]
             held = len(state.pending)
             runner.alertmanager = AlertmanagerClient(alertmanager.url, http)  # back up

@@ -135,6 +135,8 @@ def _series() -> list[tuple[str, dict[str, str], float, bool]]:
         ("otel_ops_health_check_status", {**SIDECAR, "check": "collector:health"}, 1, False),
         ("otel_ops_health_check_status", {**SIDECAR, "check": "loki:ready"}, 0.5, False),
         ("otel_ops_anomaly_score", {**SIDECAR, "job": "demo", "series": "latency_p95"}, 0.3, False),
+        ("otel_ops_anomaly_job_series", {**SIDECAR, "job": "demo"}, 3, False),
+        ("otel_ops_anomaly_job_series_refused", {**SIDECAR, "job": "demo"}, 2, False),
     ]
     return out
 

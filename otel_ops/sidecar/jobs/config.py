@@ -6,6 +6,7 @@ jobs:
     interval_seconds: 60        # how often Prometheus is asked
     step_seconds: 60            # spacing of the points fed to the detector (default: interval)
     backfill_seconds: 86400     # history scored at start-up to warm the detector up (default 0)
+    max_series: 50              # series scored at most (default 50); the rest are counted and warned about
     severity: ticket
     labels: {service_name: assistant-api}
     annotations: {runbook_url: https://example.org/runbooks/errors}
@@ -16,6 +17,8 @@ points (288 points = a day, 2016 = a week); a job gets them converted to its own
 1-minute job keeps a day of 1-minute points.  A setting given explicitly under ``detector`` is used as
 given, in points of ``step_seconds``.  Points arriving oddly (gaps, non-finite values) are scored as they
 come and counted in a warning (``otel_ops.sidecar.anomaly.arrival``).
+A job scores at most ``max_series`` series; a series that returns no point for a day is forgotten (and
+learns afresh if it comes back), so series that come and go (pods) do not pile up.
 
 An alerting point is sent to Alertmanager as alert ``OtelOpsAnomaly`` with the series' labels, the job's
 ``labels``, ``anomaly_job``, ``severity`` and ``anomaly_incident`` (when the detector's incident opened):
@@ -33,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from otel_ops.sidecar.anomaly import EnsembleConfig
 
+DEFAULT_MAX_SERIES = 50
 DEFAULT_RESOLVE_INTERVALS = 10  # an anomaly alert resolves this many intervals after its last point
 
 
@@ -48,6 +52,13 @@ class AnomalyJob(BaseModel):
     interval_seconds: float = Field(60.0, ge=1.0)
     step_seconds: float | None = Field(None, ge=0.1)
     backfill_seconds: float = Field(0.0, ge=0.0)
+    max_series: int = Field(
+        DEFAULT_MAX_SERIES,
+        ge=1,
+        description="Series the job scores at most: each keeps up to about 1 MB of history, so a query that "
+        "lost its sum by (...) cannot exhaust memory. Series beyond it are counted "
+        "(otel_ops_anomaly_job_series_refused) and named in a warning.",
+    )
     severity: str = "ticket"
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)

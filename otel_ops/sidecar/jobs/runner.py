@@ -5,6 +5,11 @@ skipped or scored twice.  A failed run (Prometheus or Alertmanager down) is retr
 backoff up to ``MAX_BACKOFF_SECONDS``; alerts not yet delivered are kept and sent with the next run, one
 entry per alert (an incident's later points merged into it as Alertmanager merges them), at most
 ``MAX_PENDING_ALERTS`` per job.
+A job scores at most its ``max_series`` series (each keeps up to about a megabyte of history): those it
+already follows first, then new ones in label order; the rest are counted and named in a warning, so a
+query that lost its ``sum by (...)`` cannot exhaust the sidecar's memory.  A series that has returned no
+point for ``STALE_SERIES_SECONDS`` is forgotten (a pod that is gone), freeing its place.
+
 At most ``MAX_CONCURRENT_RUNS`` jobs fetch and score at once, and each query may take
 ``QUERY_TIMEOUT_SECONDS``: many jobs starting together (each backfilling its history) queue instead of
 timing out against Prometheus, and only a few fetched histories are in memory at a time.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -41,6 +47,7 @@ MAX_PENDING_ALERTS = 500
 SCORING_CHUNK_POINTS = 1000
 MAX_CONCURRENT_RUNS = 4
 QUERY_TIMEOUT_SECONDS = 30.0
+STALE_SERIES_SECONDS = 86_400.0
 ALERT_NAME = "OtelOpsAnomaly"
 INCIDENT_LABEL = "anomaly_incident"
 
@@ -88,6 +95,12 @@ class JobState:
     pending: dict[tuple[tuple[str, str], ...], dict[str, Any]] = field(default_factory=dict)
     """Alerts not yet delivered, one per label set (an incident's later points refresh its entry)."""
     failures: int = 0
+    refused: int = 0
+    """Series the last run's query returned beyond the job's ``max_series``."""
+
+    def forget(self, key: str) -> None:
+        for per_series in (self.detectors, self.arrivals, self.oddities, self.last_point):
+            per_series.pop(key, None)
 
     def hold(self, alert: dict[str, Any]) -> None:
         """Keep ``alert`` for delivery, merged into the one of its labels as Alertmanager would merge it:
@@ -222,21 +235,51 @@ class AnomalyJobRunner:
         )
         state.next_start = start + (math.floor((end - start) / step) + 1) * step
         anomalies: list[AnomalyResult] = []
-        for series in data.get("result", []):
-            anomalies += await self._score_series(job, state, series)
+        for key, labels, points in self._admitted(job, state, data.get("result", []), end):
+            anomalies += await self._score_series(job, state, key, labels, points)
+        self.metrics.anomaly_job_series.labels(job=job.name).set(len(state.detectors))
         return anomalies
 
+    def _admitted(
+        self, job: AnomalyJob, state: JobState, result: list[dict[str, Any]], end: float
+    ) -> list[tuple[str, dict[str, str], list[list[Any]]]]:
+        """The series of a query result this job scores: stale series forgotten, at most ``max_series``."""
+        for key, last in list(state.last_point.items()):
+            if last < end - STALE_SERIES_SECONDS:
+                state.forget(key)
+                with contextlib.suppress(KeyError):  # it never scored a point
+                    self.metrics.anomaly_score.remove(job.name, key)
+        known, new = [], []
+        for series in result:
+            labels = {str(k): str(v) for k, v in (series.get("metric") or {}).items()}
+            key = series_name(labels)
+            (known if key in state.detectors else new).append((key, labels, series.get("values") or []))
+        new.sort(key=lambda item: item[0])
+        room = max(0, job.max_series - len(state.detectors))
+        refused = max(0, len(new) - room)
+        if refused and refused != state.refused:
+            _logger.warning(
+                "anomaly job %s: the query returned %d series; %d not scored (max_series %d, each series "
+                "keeps up to about 1 MB of history), the first: %s. Aggregate the query (for example "
+                "sum by (service_name) (...)) or raise the job's max_series.",
+                job.name,
+                len(result),
+                refused,
+                job.max_series,
+                new[room][0],
+            )
+        state.refused = refused
+        self.metrics.anomaly_job_series_refused.labels(job=job.name).set(refused)
+        return known + new[:room]
+
     async def _score_series(
-        self, job: AnomalyJob, state: JobState, series: dict[str, Any]
+        self, job: AnomalyJob, state: JobState, key: str, labels: dict[str, str], points: list[list[Any]]
     ) -> list[AnomalyResult]:
-        labels = {str(k): str(v) for k, v in (series.get("metric") or {}).items()}
-        key = series_name(labels)
         if key not in state.detectors:
             state.detectors[key] = EnsembleDetector(job.detector, step_seconds=job.step)
             state.arrivals[key] = ArrivalGuard(expected_step=job.step)
             state.oddities[key] = OddityTally()
         odd_before = state.oddities[key].as_dict()
-        points = series.get("values") or []
         loop = asyncio.get_running_loop()
         anomalies: list[AnomalyResult] = []
         last: AnomalyResult | None = None
