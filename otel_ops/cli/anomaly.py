@@ -1,4 +1,4 @@
-"""``otel-ops anomaly``: offline anomaly scoring with the sidecar's detectors."""
+"""``otel-ops anomaly``: offline anomaly scoring with the sidecar's detectors, and checking jobs files."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Annotated, TextIO
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 app = typer.Typer(help="Anomaly detection over time series.", no_args_is_help=True)
 
@@ -89,3 +90,81 @@ def score(
     errors.print(
         f"wrote {len(scores)} rows to {output} ({alerts} at or above alert score {config.alert_score})"
     )
+
+
+@app.command("check")
+def check(
+    jobs_file: Annotated[Path, typer.Argument(help="The anomaly jobs file (YAML or JSON) to check.")],
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            help="Prometheus to ask (default OTEL_OPS_PROMETHEUS_URL or http://localhost:9090).",
+        ),
+    ] = None,
+    query: Annotated[
+        bool, typer.Option("--query/--no-query", help="Ask Prometheus for each job's series.")
+    ] = True,
+) -> None:
+    """Check an anomaly jobs file before the sidecar runs it: the file itself, then each job's query.
+
+    Exits 2 when the file is invalid, 1 when a query fails or returns more series than its job's
+    max_series, 0 otherwise.
+    """
+    import httpx
+
+    from otel_ops.sidecar.jobs import JobsFileError, load_jobs
+    from otel_ops.sidecar.jobs.check import JobCheck, PrometheusUnreachable, check_job
+    from otel_ops.sidecar.settings import SettingsError, load_settings
+
+    out, errors = Console(), Console(stderr=True, soft_wrap=True)
+    try:
+        jobs = load_jobs(jobs_file)
+    except JobsFileError as exc:
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
+    url = prometheus
+    if query and url is None:
+        try:
+            url = str(load_settings().prometheus_url).rstrip("/")
+        except SettingsError as exc:
+            errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(code=2) from None
+    checks = [JobCheck(job) for job in jobs]
+    if query and url is not None:
+        try:
+            with httpx.Client() as http:
+                checks = [check_job(job, url, http) for job in jobs]
+        except PrometheusUnreachable as exc:
+            errors.print(
+                f"[bold red]error:[/] {jobs_file}: {_jobs(len(jobs))} valid, but their queries could not be "
+                f"checked: {exc}. Pass --prometheus URL (or OTEL_OPS_PROMETHEUS_URL), or --no-query to "
+                "check the file alone.",
+                highlight=False,
+            )
+            raise typer.Exit(code=1) from None
+
+    table = Table("job", "every", "step", "backfill", "series", "status", title=f"{jobs_file}")
+    for result in checks:
+        job = result.job
+        series = "-" if result.series is None else f"{result.series} (max {job.max_series})"
+        status = (
+            f"[red]{result.problem}[/]"
+            if result.problem
+            else f"[yellow]{result.note}[/]"
+            if result.note
+            else "[green]ok[/]"
+        )
+        backfill = f"{job.backfill_seconds / job.step:.0f} points" if job.backfill_seconds else "-"
+        table.add_row(job.name, f"{job.interval_seconds:g} s", f"{job.step:g} s", backfill, series, status)
+    out.print(table)
+    problems = sum(1 for result in checks if result.problem)
+    if problems:
+        errors.print(f"[bold red]error:[/] {problems} of {_jobs(len(checks))} cannot run as configured")
+        raise typer.Exit(code=1)
+    asked = f", queries answered by {url}" if query else " (queries not run)"
+    out.print(f"{_jobs(len(checks))} valid{asked}", highlight=False)
+
+
+def _jobs(count: int) -> str:
+    return f"{count} job" if count == 1 else f"{count} jobs"

@@ -56,6 +56,19 @@ class PrometheusQueryError(Exception):
     pass
 
 
+def prometheus_data(response: httpx.Response, path: str) -> Any:
+    """The ``data`` of a Prometheus API answer; :class:`PrometheusQueryError` with its status and error."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {}
+    if response.status_code != 200 or payload.get("status") != "success":
+        raise PrometheusQueryError(
+            f"Prometheus {path} HTTP {response.status_code}: {payload.get('error') or response.text[:200]}"
+        )
+    return payload["data"]
+
+
 def series_name(labels: dict[str, str]) -> str:
     name = labels.get("__name__", "")
     inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__")
@@ -203,16 +216,7 @@ class AnomalyJobRunner:
             )
         except httpx.HTTPError as exc:
             raise PrometheusQueryError(f"Prometheus at {self.prometheus_url} unreachable: {exc!r}") from None
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = {}
-        if response.status_code != 200 or payload.get("status") != "success":
-            raise PrometheusQueryError(
-                f"Prometheus {path} HTTP {response.status_code}: "
-                f"{payload.get('error') or response.text[:200]}"
-            )
-        return payload["data"]
+        return prometheus_data(response, path)
 
     async def run_once(self, job: AnomalyJob, now: float | None = None) -> list[AnomalyResult]:
         """Score the points since the last run; send anomalies (and any still-pending alerts)."""
