@@ -73,6 +73,7 @@ def test_run_reports_bad_usage_without_a_traceback(library: Environment, empty_d
         ["sidecar"],
         ["init", "configs"],
         ["anomaly", "score", "series.csv"],
+        ["anomaly", "check", "jobs.yaml"],
         ["backup", "list"],
         ["alerts", "list"],
     ],
