@@ -4,6 +4,7 @@ the Collector from the build cache and Debian's Prometheus and Alertmanager."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -116,6 +117,16 @@ def test_up_status_down_from_an_empty_directory(
     groups = stack.rule_groups()
     assert set(groups) == _shipped_rule_groups()
     assert all(Path(file).is_relative_to(ops.root) for file in groups.values()), groups
+
+    # A jobs file is checked against the stack's Prometheus: a query of two series, one allowed.
+    two = " or ".join(f'label_replace(vector(1), "shard", "{n}", "", "")' for n in (0, 1))
+    jobs = {"jobs": [{"name": "two", "query": two, "max_series": 1}]}
+    (empty_dir / "jobs.json").write_text(json.dumps(jobs))
+    check = stack.otel_ops(
+        "anomaly", "check", "jobs.json", "--prometheus", stack.prometheus, env={"COLUMNS": "400"}
+    )
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "more than max_series 1" in check.stdout and "1 of 1 job cannot run" in check.stderr
 
     stacks.remove(stack)
     stack.down()

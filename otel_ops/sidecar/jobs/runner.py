@@ -5,6 +5,7 @@ skipped or scored twice.  A failed run (Prometheus or Alertmanager down) is retr
 backoff up to ``MAX_BACKOFF_SECONDS``; alerts not yet delivered are kept and sent with the next run, one
 entry per alert (an incident's later points merged into it as Alertmanager merges them), at most
 ``MAX_PENDING_ALERTS`` per job.
+
 A job scores at most its ``max_series`` series (each keeps up to about a megabyte of history): those it
 already follows first, then new ones in label order; the rest are counted and named in a warning, so a
 query that lost its ``sum by (...)`` cannot exhaust the sidecar's memory.  A series that has returned no
