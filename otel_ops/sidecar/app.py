@@ -118,19 +118,7 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
         bus.bind(asyncio.get_running_loop())
         audit = AuditLog(settings.audit_log_path)
         async with httpx.AsyncClient(timeout=settings.check_timeout) as http:
-            health = HealthService(
-                [*build_checks(settings, http), *extra_checks],
-                timeout=settings.check_timeout,
-                cache_ttl=settings.check_cache_ttl,
-                metrics=metrics,
-                events=bus,
-            )
             alertmanager = AlertmanagerClient(str(settings.alertmanager_url), http)
-            context = SidecarContext(
-                settings, metrics, bus, audit, http, health, AlertService(alertmanager, audit, bus)
-            )
-            app.state.sidecar = context
-            context.tasks.append(asyncio.create_task(health.run_forever(settings.check_interval)))
             runner = None
             if settings.anomaly_jobs_file is not None:
                 # Loaded only when jobs are configured: the detectors need numpy.
@@ -144,6 +132,19 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
                     metrics=metrics,
                     events=bus,
                 )
+            health = HealthService(
+                [*build_checks(settings, http), *(runner.health_checks() if runner else ()), *extra_checks],
+                timeout=settings.check_timeout,
+                cache_ttl=settings.check_cache_ttl,
+                metrics=metrics,
+                events=bus,
+            )
+            context = SidecarContext(
+                settings, metrics, bus, audit, http, health, AlertService(alertmanager, audit, bus)
+            )
+            app.state.sidecar = context
+            context.tasks.append(asyncio.create_task(health.run_forever(settings.check_interval)))
+            if runner is not None:
                 context.tasks.extend(runner.start())
             try:
                 with _backup_schedule():

@@ -85,6 +85,15 @@ def test_error_burst_raises_an_alert(
             "anomaly alert in Alertmanager",
         )
         metrics = httpx.get(f"{sidecar.url}/metrics").text
+        [job] = wait_for(
+            lambda: [
+                check
+                for check in httpx.get(f"{sidecar.url}/health/detailed").json()["checks"]["anomaly-job:runs"]
+                if "observedValue" in check
+            ],
+            20,
+            "the job's health check after its first run",
+        )
     alert = min(alerts, key=lambda a: dt.datetime.fromisoformat(a["startsAt"]))  # the burst's first
     assert alert["labels"]["alertname"] == "OtelOpsAnomaly"
     assert alert["labels"]["service_name"] == "checkout" and alert["labels"]["severity"] == "ticket"
@@ -97,6 +106,8 @@ def test_error_burst_raises_an_alert(
     last_success = 'otel_ops_anomaly_job_last_success_timestamp_seconds{job="checkout-errors"}'
     assert time.time() - metric_value(metrics, last_success) < 60
     assert metric_value(metrics, 'otel_ops_anomaly_job_interval_seconds{job="checkout-errors"}') > 0
+    assert job["componentId"] == "checkout-errors" and job["status"] == "pass", job
+    assert (job["observedValue"], job["observedUnit"]) == (1, "series"), job
 
 
 def test_an_outage_right_after_an_alert_is_a_new_alert(
@@ -166,6 +177,22 @@ def test_prometheus_down_backs_off_and_keeps_serving(alertmanager: Alertmanager,
         assert 'otel_ops_anomaly_job_last_success_timestamp_seconds{job="blind"}' not in metrics  # never ran
         runner_state = sidecar.app.state.sidecar
         assert runner_state.tasks and not any(task.done() for task in runner_state.tasks)
+        # /health/detailed shows the job failing, with the reason, once it has failed three runs in a row
+        # (the AnomalyJobFailing alert's count); not a critical check, so not part of readiness.
+        job = wait_for(
+            lambda: [
+                check
+                for check in httpx.get(f"{sidecar.url}/health/detailed").json()["checks"]["anomaly-job:runs"]
+                if check["status"] == "fail"
+            ],
+            30,
+            "the job's health check failing",
+        )[0]
+        assert job["componentId"] == "blind" and job["critical"] is False
+        assert job["observedValue"] >= 3 and job["observedUnit"] == "failed runs in a row"
+        assert "unreachable" in job["output"], job
+        notes = httpx.get(f"{sidecar.url}/health").json()["notes"]
+        assert "anomaly-job:runs (blind): fail" in notes, notes  # without [critical]
 
 
 def test_probes_answer_while_a_job_scores_a_backfilled_week(

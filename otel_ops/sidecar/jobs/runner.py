@@ -15,6 +15,10 @@ At most ``MAX_CONCURRENT_RUNS`` jobs fetch and score at once, and each query may
 ``QUERY_TIMEOUT_SECONDS``: many jobs starting together (each backfilling its history) queue instead of
 timing out against Prometheus, and only a few fetched histories are in memory at a time.
 
+Each job is a non-critical health check (``anomaly-job:runs``, its name as component id) on
+``/health/detailed``: failing after ``FAILING_RUNS`` failed runs in a row (the AnomalyJobFailing alert's
+count), warning after fewer or while series are left out, passing with its series counted.
+
 Scoring is CPU work (a backfilled week of one-minute points takes about a second per series), so it runs
 in one worker thread, ``SCORING_CHUNK_POINTS`` points at a time: the event loop keeps answering health
 probes and API requests while jobs score, and a shutdown waits for one chunk at most.
@@ -31,6 +35,7 @@ import math
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -38,6 +43,7 @@ import httpx
 from otel_ops.sidecar.alerts.client import AlertmanagerClient
 from otel_ops.sidecar.anomaly import AnomalyResult, ArrivalGuard, EnsembleDetector, OddityTally
 from otel_ops.sidecar.events import EventBus
+from otel_ops.sidecar.health import Check, Outcome, Status
 from otel_ops.sidecar.jobs.config import AnomalyJob
 from otel_ops.sidecar.metrics import SidecarMetrics
 
@@ -49,6 +55,7 @@ SCORING_CHUNK_POINTS = 1000
 MAX_CONCURRENT_RUNS = 4
 QUERY_TIMEOUT_SECONDS = 30.0
 STALE_SERIES_SECONDS = 86_400.0
+FAILING_RUNS = 3
 ALERT_NAME = "OtelOpsAnomaly"
 INCIDENT_LABEL = "anomaly_incident"
 
@@ -111,6 +118,8 @@ class JobState:
     failures: int = 0
     refused: int = 0
     """Series the last run's query returned beyond the job's ``max_series``."""
+    last_error: str | None = None
+    runs: int = 0
 
     def forget(self, key: str) -> None:
         for per_series in (self.detectors, self.arrivals, self.oddities, self.last_point):
@@ -184,6 +193,26 @@ class AnomalyJobRunner:
             asyncio.create_task(self.run_forever(job), name=f"anomaly-job-{job.name}") for job in self.jobs
         ]
 
+    def health_checks(self) -> list[Check]:
+        """One non-critical check per job: whether its runs work (see the module's documentation)."""
+        return [
+            Check("anomaly-job:runs", job.name, "component", False, partial(self._health, job))
+            for job in self.jobs
+        ]
+
+    async def _health(self, job: AnomalyJob) -> Outcome:
+        state = self.states[job.name]
+        if state.failures:
+            status = Status.FAIL if state.failures >= FAILING_RUNS else Status.WARN
+            return Outcome(status, state.failures, "failed runs in a row", state.last_error)
+        series = len(state.detectors)
+        if state.refused:
+            left_out = f"{state.refused} series beyond max_series {job.max_series} not scored"
+            return Outcome(Status.WARN, series, "series", left_out)
+        if not state.runs:
+            return Outcome(Status.PASS, output="waiting for its first run")
+        return Outcome(Status.PASS, series, "series")
+
     def close(self) -> None:
         """Stop scoring: chunks not started are dropped (their jobs' tasks are cancelled first)."""
         self._scoring.shutdown(wait=False, cancel_futures=True)
@@ -194,11 +223,13 @@ class AnomalyJobRunner:
         while True:
             try:
                 await self.run_once(job)
-                state.failures = 0
+                state.failures, state.last_error = 0, None
+                state.runs += 1
                 delay = job.interval_seconds
                 self.metrics.anomaly_job_last_success.labels(job=job.name).set(time.time())
             except Exception as exc:
                 state.failures += 1
+                state.last_error = str(exc)
                 delay = min(job.interval_seconds * 2**state.failures, MAX_BACKOFF_SECONDS)
                 _logger.warning(
                     "anomaly job %s failed (%d in a row), retrying in %.0fs: %s",
