@@ -13,7 +13,7 @@ import pytest
 from otel_ops.sidecar.alerts.client import AlertmanagerClient, AlertmanagerError
 from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.jobs import AnomalyJob
-from otel_ops.sidecar.jobs.runner import MAX_PENDING_ALERTS, JobState
+from otel_ops.sidecar.jobs.state import MAX_PENDING_ALERTS, JobState
 from tests.collector.processes import Prometheus, free_port
 from tests.sidecar.servers import Alertmanager, job_runner
 from tests.sidecar.test_sidecar_jobs import DETECTOR

@@ -4,7 +4,7 @@ Every run asks Prometheus (``query_range``) for the points since the last one sc
 skipped or scored twice.  A failed run (Prometheus or Alertmanager down) is retried with exponential
 backoff up to ``MAX_BACKOFF_SECONDS``; alerts not yet delivered are kept and sent with the next run, one
 entry per alert (an incident's later points merged into it as Alertmanager merges them), at most
-``MAX_PENDING_ALERTS`` per job.
+``state.MAX_PENDING_ALERTS`` per job.
 
 A job scores at most its ``max_series`` series (each keeps up to about a megabyte of history): those it
 already follows first, then new ones in label order; the rest are counted and named in a warning, so a
@@ -29,12 +29,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import datetime as dt
 import logging
 import math
 import time
 import urllib.parse
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -45,12 +43,13 @@ from otel_ops.sidecar.anomaly import AnomalyResult, ArrivalGuard, EnsembleDetect
 from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.health import Check, Outcome, Status
 from otel_ops.sidecar.jobs.config import AnomalyJob
+from otel_ops.sidecar.jobs.prometheus_api import PrometheusQueryError, prometheus_data, series_name
+from otel_ops.sidecar.jobs.state import JobState, iso, score_points
 from otel_ops.sidecar.metrics import SidecarMetrics
 
 _logger = logging.getLogger("otel_ops.sidecar.jobs")
 
 MAX_BACKOFF_SECONDS = 300.0
-MAX_PENDING_ALERTS = 500
 SCORING_CHUNK_POINTS = 1000
 MAX_CONCURRENT_RUNS = 4
 QUERY_TIMEOUT_SECONDS = 30.0
@@ -58,33 +57,6 @@ STALE_SERIES_SECONDS = 86_400.0
 FAILING_RUNS = 3
 ALERT_NAME = "OtelOpsAnomaly"
 INCIDENT_LABEL = "anomaly_incident"
-
-
-class PrometheusQueryError(Exception):
-    pass
-
-
-def prometheus_data(response: httpx.Response, path: str) -> Any:
-    """The ``data`` of a Prometheus API answer; :class:`PrometheusQueryError` with its status and error."""
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = {}
-    if response.status_code != 200 or payload.get("status") != "success":
-        raise PrometheusQueryError(
-            f"Prometheus {path} HTTP {response.status_code}: {payload.get('error') or response.text[:200]}"
-        )
-    return payload["data"]
-
-
-def series_name(labels: dict[str, str]) -> str:
-    name = labels.get("__name__", "")
-    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__")
-    return f"{name}{{{inner}}}"
-
-
-def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat()
 
 
 def _fmt(value: float | None) -> str:
@@ -104,67 +76,6 @@ def _warn_new_oddities(job: AnomalyJob, key: str, before: dict[str, int], tally:
             counts,
             tally.summary(),
         )
-
-
-@dataclass
-class JobState:
-    detectors: dict[str, EnsembleDetector] = field(default_factory=dict)
-    arrivals: dict[str, ArrivalGuard] = field(default_factory=dict)
-    oddities: dict[str, OddityTally] = field(default_factory=dict)
-    last_point: dict[str, float] = field(default_factory=dict)
-    next_start: float | None = None
-    pending: dict[tuple[tuple[str, str], ...], dict[str, Any]] = field(default_factory=dict)
-    """Alerts not yet delivered, one per label set (an incident's later points refresh its entry)."""
-    failures: int = 0
-    refused: int = 0
-    """Series the last run's query returned beyond the job's ``max_series``."""
-    last_error: str | None = None
-    runs: int = 0
-
-    def forget(self, key: str) -> None:
-        for per_series in (self.detectors, self.arrivals, self.oddities, self.last_point):
-            per_series.pop(key, None)
-
-    def hold(self, alert: dict[str, Any]) -> None:
-        """Keep ``alert`` for delivery, merged into the one of its labels as Alertmanager would merge it:
-        the first point's start, the last point's end and annotations."""
-        key = tuple(sorted(alert["labels"].items()))
-        held = self.pending.pop(key, None)
-        if held is not None:
-            alert["startsAt"] = min(held["startsAt"], alert["startsAt"], key=dt.datetime.fromisoformat)
-            alert["annotations"] = {**held["annotations"], **alert["annotations"]}
-        self.pending[key] = alert
-        while len(self.pending) > MAX_PENDING_ALERTS:
-            del self.pending[next(iter(self.pending))]
-
-
-def _score_points(
-    state: JobState, key: str, points: list[list[Any]]
-) -> tuple[list[tuple[float, float, AnomalyResult]], AnomalyResult | None]:
-    """Score Prometheus ``[timestamp, value]`` points of series ``key`` not scored before.
-
-    Returns the anomalies as (timestamp, value, result) and the last result (``None`` if nothing was
-    scored).  Runs in the scoring thread; a job's runs are sequential, so its state has one user at a time.
-    """
-    detector, guard, tally = state.detectors[key], state.arrivals[key], state.oddities[key]
-    last = state.last_point.get(key, -math.inf)
-    anomalies: list[tuple[float, float, AnomalyResult]] = []
-    result: AnomalyResult | None = None
-    for raw_ts, raw_value in points:
-        timestamp, value = float(raw_ts), float(raw_value)
-        if timestamp <= last:
-            continue  # already scored by an earlier run
-        last = timestamp
-        arrival = guard.admit(timestamp, value)
-        if arrival.oddities:
-            tally.add(arrival, _iso(timestamp), guard.last_missing_points)
-        if arrival.value is None:
-            continue
-        result = detector.update(arrival.detector_time, arrival.value)
-        if result.is_anomaly:
-            anomalies.append((timestamp, value, result))
-    state.last_point[key] = last
-    return anomalies, result
 
 
 class AnomalyJobRunner:
@@ -321,7 +232,7 @@ class AnomalyJobRunner:
         last: AnomalyResult | None = None
         for first in range(0, len(points), SCORING_CHUNK_POINTS):
             chunk = points[first : first + SCORING_CHUNK_POINTS]
-            scored, chunk_last = await loop.run_in_executor(self._scoring, _score_points, state, key, chunk)
+            scored, chunk_last = await loop.run_in_executor(self._scoring, score_points, state, key, chunk)
             last = chunk_last or last
             for timestamp, value, result in scored:
                 anomalies.append(result)
@@ -331,10 +242,10 @@ class AnomalyJobRunner:
                     {
                         "job": job.name,
                         "series": key,
-                        "time": _iso(timestamp),
+                        "time": iso(timestamp),
                         "value": value,
                         "score": result.score,
-                        "incident": _iso(
+                        "incident": iso(
                             result.timestamp if result.incident_start is None else result.incident_start
                         ),
                         "expected": result.expected,
@@ -379,12 +290,12 @@ class AnomalyJobRunner:
         if result.incident_start is not None:
             # One alert per incident: the detector's points of one incident refresh it; a new incident (an
             # outage right after a false high) is a new alert, which Alertmanager notifies again.
-            alert_labels[INCIDENT_LABEL] = _iso(result.incident_start)
+            alert_labels[INCIDENT_LABEL] = iso(result.incident_start)
         annotations = {
             "summary": f"Anomaly in {job.name}: {_fmt(result.value)} (expected {_fmt(result.expected)})",
             "description": (
                 f"Series {key} of anomaly job {job.name} was {_fmt(result.value)} "
-                f"at {_iso(result.timestamp)}; expected band [{_fmt(result.lower)}, {_fmt(result.upper)}], "
+                f"at {iso(result.timestamp)}; expected band [{_fmt(result.lower)}, {_fmt(result.upper)}], "
                 f"anomaly score {result.score:.3f}."
             ),
             "anomaly_score": f"{result.score:.3f}",
@@ -400,8 +311,8 @@ class AnomalyJobRunner:
         return {
             "labels": alert_labels,
             "annotations": annotations,
-            "startsAt": _iso(result.timestamp),
-            "endsAt": _iso(max(result.timestamp, time.time()) + job.resolve_after),
+            "startsAt": iso(result.timestamp),
+            "endsAt": iso(max(result.timestamp, time.time()) + job.resolve_after),
             "generatorURL": generator,
         }
 
