@@ -36,6 +36,8 @@ EXPECTED_EMPTY = {
     "collector.json: Remote writes refused by Prometheus [A]": "Prometheus refuses no remote write",
     "sidecar.json: Health checks [A]": _NO_SIDECAR,
     "sidecar.json: Anomaly scores [A]": _NO_SIDECAR,
+    "sidecar.json: Series per anomaly job [A]": _NO_SIDECAR,
+    "sidecar.json: Series per anomaly job [B]": _NO_SIDECAR,
     "sidecar.json: Time since last successful backup [A]": _NO_SIDECAR,
     "sidecar.json: Last successful backup [A]": _NO_SIDECAR,
     "sidecar.json: Firing alerts [A]": "no alert fires within the few seconds of this test",
