@@ -25,6 +25,8 @@ from otel_ops.stack.ports import StackPorts
 from otel_ops.stack.processes import ManagedProcess, StackError
 from otel_ops.stack.prometheus_config import prometheus_config
 
+ANOMALY_JOBS_FILE = "anomaly-jobs.yml"
+
 # Backend fragments added when their endpoint variable is set (Loki and Tempo run elsewhere).
 OPTIONAL_BACKENDS = {"loki": "OTEL_OPS_LOKI_OTLP_ENDPOINT", "tempo": "OTEL_OPS_TEMPO_OTLP_ENDPOINT"}
 #: The local stores and the Collector fragment that sends them their signal.
@@ -272,11 +274,18 @@ def sidecar_available(timeout: float = 30.0) -> bool:
     return result.returncode == 0
 
 
+def _stack_anomaly_jobs() -> str | None:
+    jobs = files.root() / "prometheus" / ANOMALY_JOBS_FILE
+    return str(jobs.resolve()) if jobs.is_file() else None
+
+
 def sidecar_process(ports: StackPorts, state: Path, stores: tuple[str, ...] = ()) -> ManagedProcess:
     """The ops sidecar, pointed at this stack's components (the local ``stores`` that run included); ready
     when its ``/metrics`` answers.
 
-    Its API token is the one Alertmanager's webhook sends (:func:`sidecar_token_file`).
+    Its API token is the one Alertmanager's webhook sends (:func:`sidecar_token_file`). It runs the anomaly
+    jobs of ``$OTEL_OPS_ANOMALY_JOBS_FILE`` if set, else the stack's ``prometheus/anomaly-jobs.yml`` (none
+    when a configuration directory written before that file existed lacks it).
     """
     directory = state / "sidecar"
     directory.mkdir(parents=True, exist_ok=True)
@@ -289,6 +298,7 @@ def sidecar_process(ports: StackPorts, state: Path, stores: tuple[str, ...] = ()
         "OTEL_OPS_ALERTMANAGER_URL": ports.url("alertmanager"),
         "OTEL_OPS_JAEGER_URL": ports.url("jaeger") if "jaeger" in stores else None,
         "OTEL_OPS_VICTORIALOGS_URL": ports.url("victorialogs") if "victorialogs" in stores else None,
+        "OTEL_OPS_ANOMALY_JOBS_FILE": os.environ.get("OTEL_OPS_ANOMALY_JOBS_FILE") or _stack_anomaly_jobs(),
     }
     return ManagedProcess(
         name="sidecar",

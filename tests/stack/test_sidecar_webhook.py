@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from otel_ops.stack import components
+from otel_ops.sidecar.jobs import load_jobs
+from otel_ops.stack import components, files
 from otel_ops.stack.alertmanager_config import alertmanager_config, shared_config
 from otel_ops.stack.ports import StackPorts
 from tests.stack.conftest import Stack, requires_stack, wait_for
@@ -77,6 +78,23 @@ def test_the_sidecar_token_is_generated_once_and_private(tmp_path: Path) -> None
     assert process.env["OTEL_OPS_API_TOKEN"] is None  # a token in the caller's environment is not used
 
 
+def test_the_sidecar_runs_the_stacks_anomaly_jobs_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OTEL_OPS_ANOMALY_JOBS_FILE", raising=False)
+    shared = components.sidecar_process(StackPorts(), tmp_path).env["OTEL_OPS_ANOMALY_JOBS_FILE"]
+    assert shared == str((files.root() / "prometheus" / "anomaly-jobs.yml").resolve())
+    assert [job.name for job in load_jobs(Path(shared))] == ["request-rate", "error-ratio", "latency-p95"]
+    own = tmp_path / "jobs.yaml"
+    monkeypatch.setenv("OTEL_OPS_ANOMALY_JOBS_FILE", str(own))
+    assert components.sidecar_process(StackPorts(), tmp_path).env["OTEL_OPS_ANOMALY_JOBS_FILE"] == str(own)
+    older = tmp_path / "config"  # a configuration directory written before the file existed
+    (older / "prometheus").mkdir(parents=True)
+    monkeypatch.delenv("OTEL_OPS_ANOMALY_JOBS_FILE")
+    monkeypatch.setenv(files.CONFIG_DIR_ENV, str(older))
+    assert components.sidecar_process(StackPorts(), tmp_path).env["OTEL_OPS_ANOMALY_JOBS_FILE"] is None
+
+
 def _status(url: str, token: str | None = None) -> int:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
@@ -109,6 +127,22 @@ def test_alertmanager_notifications_reach_the_token_protected_sidecar(
     assert _status(f"{sidecar}/api/v1/alerts/history") == 401
     assert _status(f"{sidecar}/api/v1/alerts/history", "not-the-stack-token") == 401
     assert _status(f"{sidecar}/api/v1/alerts/history", token) == 200
+
+    # It runs the stack's anomaly jobs (on an idle stack: no series yet, nothing failing).
+    def job_checks() -> list[dict[str, object]]:
+        request = urllib.request.Request(
+            f"{sidecar}/health/detailed", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return list(json.loads(response.read())["checks"].get("anomaly-job:runs", []))
+
+    def ran() -> list[dict[str, object]] | None:
+        checks = job_checks()
+        return checks if len(checks) == 3 and all("observedValue" in c for c in checks) else None
+
+    checks = wait_for("the anomaly jobs' first runs", ran, timeout=90)
+    assert sorted(c["componentId"] for c in checks) == ["error-ratio", "latency-p95", "request-rate"]
+    assert all(c["status"] == "pass" for c in checks), checks
 
     alertname = f"WebhookTest{uuid.uuid4().hex[:8]}"
     _post_alert(stack.alertmanager, {"alertname": alertname, "severity": "ticket", "service_name": "svc"})

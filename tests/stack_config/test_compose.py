@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from otel_ops.sidecar.jobs import load_jobs
 from tests.stack_config.conftest import COMPOSE_FILE, REPO, datasources, load_yaml, run
 
 ENV_EXAMPLE = REPO / "compose" / ".env.example"
@@ -195,6 +196,14 @@ def test_sidecar_and_alertmanager_webhook_share_one_token_file(compose: dict[str
     assert "sidecar_token" in [s["source"] for s in sidecar["secrets"]]
     assert sidecar["environment"]["OTEL_OPS_API_TOKEN_FILE"] == "/run/secrets/sidecar_token"
     assert "OTEL_OPS_API_TOKEN" not in sidecar["environment"]
+
+
+def test_the_sidecar_runs_the_anomaly_jobs_the_native_stack_runs(compose: dict[str, Any]) -> None:
+    sidecar = compose["services"]["sidecar"]
+    jobs_file = sidecar["environment"]["OTEL_OPS_ANOMALY_JOBS_FILE"]
+    mounts = {v.split(":")[1]: Path(v.split(":")[0]) for v in sidecar["volumes"] if ":" in v}
+    assert mounts[jobs_file] == REPO / "prometheus" / "anomaly-jobs.yml"
+    assert load_jobs(mounts[jobs_file])  # a valid jobs file
 
 
 def test_loki_and_tempo_expand_the_environment(compose: dict[str, Any]) -> None:
