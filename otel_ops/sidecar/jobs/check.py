@@ -8,9 +8,7 @@ from dataclasses import dataclass
 import httpx
 
 from otel_ops.sidecar.jobs.config import AnomalyJob
-from otel_ops.sidecar.jobs.prometheus_api import PrometheusQueryError, prometheus_data
-
-QUERY_TIMEOUT_SECONDS = 30.0
+from otel_ops.sidecar.jobs.prometheus_api import QUERY_TIMEOUT_SECONDS, PrometheusQueryError, prometheus_data
 
 
 class PrometheusUnreachable(Exception):

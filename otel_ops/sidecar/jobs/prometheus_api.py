@@ -6,6 +6,9 @@ from typing import Any
 
 import httpx
 
+QUERY_TIMEOUT_SECONDS = 30.0
+"""How long one query may take: a backfilled week of a job, or a check of its query."""
+
 
 class PrometheusQueryError(Exception):
     pass

@@ -43,7 +43,12 @@ from otel_ops.sidecar.anomaly import AnomalyResult, ArrivalGuard, EnsembleDetect
 from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.health import Check, Outcome, Status
 from otel_ops.sidecar.jobs.config import AnomalyJob
-from otel_ops.sidecar.jobs.prometheus_api import PrometheusQueryError, prometheus_data, series_name
+from otel_ops.sidecar.jobs.prometheus_api import (
+    QUERY_TIMEOUT_SECONDS,
+    PrometheusQueryError,
+    prometheus_data,
+    series_name,
+)
 from otel_ops.sidecar.jobs.state import JobState, iso, score_points
 from otel_ops.sidecar.metrics import SidecarMetrics
 
@@ -52,7 +57,6 @@ _logger = logging.getLogger("otel_ops.sidecar.jobs")
 MAX_BACKOFF_SECONDS = 300.0
 SCORING_CHUNK_POINTS = 1000
 MAX_CONCURRENT_RUNS = 4
-QUERY_TIMEOUT_SECONDS = 30.0
 STALE_SERIES_SECONDS = 86_400.0
 FAILING_RUNS = 3
 ALERT_NAME = "OtelOpsAnomaly"
