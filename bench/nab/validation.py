@@ -81,6 +81,7 @@ NOT_VARIED = (
     "alert_score",
     "band_z",
     "max_values_per_slot",
+    "learn_seconds",
     "max_patterns",
 )
 

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from otel_ops.sidecar.anomaly import EnsembleConfig, EnsembleDetector, scale_to_step
+from otel_ops.sidecar.anomaly.config import SeasonalConfig
+from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 
 START = 1_700_006_400
 
@@ -67,7 +69,7 @@ def test_a_score_is_the_chance_of_such_a_point_within_a_minute(step: float) -> N
     undamped = EnsembleConfig(repeat_window_points=0, refractory_points=0)
     detector = EnsembleDetector(undamped, step_seconds=step)
     rng = np.random.default_rng(1)
-    timestamps = START + np.arange(max(3000, int(1.5 * 86_400 / step))) * step
+    timestamps = START + np.arange(max(3000, int(3 * 86_400 / step))) * step
     values = 50 + rng.normal(0, 1, timestamps.size)
     values[-1] = 58.0  # one surprising point once the calibrations are warm
     results = [detector.update(t, v) for t, v in zip(timestamps.tolist(), values.tolist(), strict=True)]
@@ -75,3 +77,55 @@ def test_a_score_is_the_chance_of_such_a_point_within_a_minute(step: float) -> N
     assert last.tail_probability < 1e-4
     per_minute = min(1.0, last.tail_probability * 60.0 / step)
     assert last.score == pytest.approx(min(1.0, -np.log10(per_minute) / undamped.full_scale_log10))
+
+
+@pytest.mark.parametrize(
+    ("step", "block", "novelty_history"), [(60.0, 5, 2016), (120.0, 2, 2520), (300.0, 1, 2016)]
+)
+def test_histories_keep_one_entry_per_reference_step_on_finer_series(
+    step: float, block: int, novelty_history: int
+) -> None:
+    # A week of 1-minute surprises is kept as the largest of each 5 minutes, so a 1-minute job's
+    # calibration costs what a 5-minute job's does; 2-minute points go by twos over a longer history.
+    spans = scale_to_step(EnsembleConfig(), step)
+    assert spans.novelty is not None and spans.novelty.calibration.block_points == block
+    assert spans.novelty.calibration.history_points == novelty_history
+    assert spans.spike is not None and spans.spike.calibration.block_points == block
+    assert spans.seasonal is not None and spans.seasonal.calibration.block_points == block
+
+
+def test_an_explicit_calibration_is_kept_point_by_point() -> None:
+    config = EnsembleConfig.model_validate({"novelty": {"calibration": {"history_points": 500}}})
+    spans = scale_to_step(config, 60.0)
+    assert spans.novelty is not None and spans.novelty.calibration.block_points == 1
+    assert spans.novelty.calibration.history_points == 500
+
+
+def test_a_one_minute_seasonal_profile_learns_five_minute_medians() -> None:
+    # A slot keeps one value per 5 minutes of each day (the median of its points), so a 1-minute series
+    # keeps what a 5-minute one does and forecasts as well as with every point kept.
+    def run(learn_seconds: float) -> tuple[list[float], int]:
+        config = SeasonalConfig(learn_seconds=learn_seconds, periods_seconds=(86_400,))
+        detector = SeasonalBaselineDetector(config)
+        rng = np.random.default_rng(3)
+        timestamps = START + np.arange(4 * 1440) * 60.0
+        values = daily_cycle(timestamps) + rng.normal(0, 1, timestamps.size)
+        expected = [
+            detector.update(t, v).expected for t, v in zip(timestamps.tolist(), values.tolist(), strict=True)
+        ]
+        profile = detector._profiles[0]
+        return [e for e in expected[-1440:] if e is not None], max(profile._sizes)
+
+    every_point, every_point_slot = run(60.0)
+    medians, medians_slot = run(300.0)
+    assert every_point_slot == 4 * 15  # four days of fifteen 1-minute points per 15-minute slot
+    assert medians_slot == 4 * 3  # four days of three 5-minute medians
+    truth = daily_cycle(START + (3 * 1440 + np.arange(1440)) * 60.0)
+    assert len(medians) == len(every_point) == 1440
+    medians_error = np.median(np.abs(np.asarray(medians) - truth))
+    assert medians_error <= np.median(np.abs(np.asarray(every_point) - truth)) + 0.1
+    assert medians_error < 0.5  # the noise is 1
+
+
+def daily_cycle(timestamps: np.ndarray) -> np.ndarray:
+    return 50 + 10 * np.sin(2 * np.pi * (timestamps % 86_400) / 86_400)

@@ -56,3 +56,20 @@ def test_bad_anomaly_jobs_file(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(cli, ["sidecar"], env={"OTEL_OPS_ANOMALY_JOBS_FILE": str(path)})
     assert result.exit_code == 2 and "interval_seconds" in result.output
+
+
+def test_jobs_with_equal_detector_settings_share_one_copy(tmp_path: Path) -> None:
+    # A hundred jobs with the same detector settings keep one settings object, not a hundred.
+    path = tmp_path / "jobs.yml"
+    path.write_text(
+        "jobs:\n"
+        "  - {name: a, query: up, detector: {alert_score: 0.6}}\n"
+        "  - {name: b, query: up, detector: {alert_score: 0.6}}\n"
+        "  - {name: c, query: up, detector: {alert_score: 0.7}}\n"
+        "  - {name: d, query: up}\n"
+        "  - {name: e, query: up}\n"
+    )
+    a, b, c, d, e = load_jobs(path)
+    assert a.detector is b.detector and a.detector.alert_score == 0.6
+    assert c.detector is not a.detector and c.detector.alert_score == 0.7
+    assert d.detector is e.detector

@@ -66,3 +66,57 @@ def test_a_resolution_keeps_a_hair_above_identical_surprises_from_looking_imposs
     assert calibrator.tail_probability(a_hair_above, resolution=0.025) > 0.5 / 64  # about one in the history
     # what lies many resolutions beyond the history stays rare
     assert calibrator.tail_probability(far_above, resolution=0.025) < 1e-5
+
+
+def block_log10_error(block: int, seed: int, true_probability: float) -> float:
+    """As :func:`log10_error` (exponential surprises), for 10 000 points kept in blocks of ``block``."""
+    calibrator = TailCalibrator(10_000 // block, warmup_points=100, block_points=block)
+    for surprise in pareto_quantile(0.0, np.random.default_rng(seed).random(10_000)):
+        calibrator.observe(float(surprise))
+    value = float(pareto_quantile(0.0, true_probability))
+    return math.log10(calibrator.tail_probability(value) / true_probability)
+
+
+@pytest.mark.parametrize("true_probability", [1e-2, 1e-4, 1e-6])
+def test_a_history_of_block_maxima_estimates_one_points_rarity(true_probability: float) -> None:
+    # A fifth of the memory: the largest of each block of five points. The probability given is still one
+    # point's, as close to the truth as with every point kept.
+    every_point = statistics.median(block_log10_error(1, seed, true_probability) for seed in SEEDS)
+    blocks = statistics.median(block_log10_error(5, seed, true_probability) for seed in SEEDS)
+    assert abs(blocks) <= 0.5
+    assert abs(blocks) <= abs(every_point) + 0.1, (blocks, every_point)
+
+
+def test_a_block_enters_the_history_when_it_is_complete() -> None:
+    calibrator = TailCalibrator(64, warmup_points=16, block_points=4)
+    for surprise in range(4 * 16 - 1):
+        calibrator.observe(float(surprise % 4))  # every block's largest is 3
+    assert not calibrator.ready
+    calibrator.observe(3.0)
+    assert calibrator.ready
+    # Every block reached 3: a block's chance is (16 + 1) / 17, and so is one point's.
+    assert calibrator.tail_probability(3.0) == 1.0
+    # Half the blocks above 2: one point's chance of it is 1 - (1 - 1/2) ** (1/4) for equal blocks.
+    calibrator = TailCalibrator(64, warmup_points=16, block_points=4)
+    for block in range(32):
+        for _ in range(4):
+            calibrator.observe(5.0 if block % 2 else 1.0)
+    expected_block = 17 / 33  # (at least + 1) / (n + 1): 16 of 32 blocks reach 5
+    assert calibrator.tail_probability(5.0) == pytest.approx(1 - (1 - expected_block) ** 0.25)
+
+
+def test_surprises_that_come_in_runs_are_not_taken_for_independent_points() -> None:
+    # A level shift keeps the surprise high for several points in a row: here every surprise lasts 5
+    # points. Blocks of 5 then see about one large value per run, not five; the probability given for a
+    # point must stay that of a history of every point, not a fifth of it.
+    rng = np.random.default_rng(7)
+    surprises = np.repeat(pareto_quantile(0.0, rng.random(4_000)), 5)[3:]  # runs straddle the blocks
+    every_point = TailCalibrator(20_000, warmup_points=100)
+    blocks = TailCalibrator(4_000, warmup_points=100, block_points=5)
+    for surprise in surprises.tolist():
+        every_point.observe(surprise)
+        blocks.observe(surprise)
+    assert blocks.extremal_index < 0.4
+    for value in (4.0, 6.0, 9.0):  # about 1 in 50, 400 and 8000 runs
+        ratio = blocks.tail_probability(value) / every_point.tail_probability(value)
+        assert abs(math.log10(ratio)) <= 0.3, (value, ratio)

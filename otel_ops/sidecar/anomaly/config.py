@@ -22,6 +22,12 @@ class CalibrationConfig(_Settings):
     full_scale_log10: float = Field(
         8.0, gt=0.0, description="A tail probability of 10**-full_scale_log10 or less scores 1.0."
     )
+    block_points: int = Field(
+        1,
+        ge=1,
+        description="Surprises per history entry: the history keeps the largest of each block, and a"
+        " surprise's probability is converted back to one point's.",
+    )
 
 
 class SeasonalConfig(_Settings):
@@ -32,6 +38,12 @@ class SeasonalConfig(_Settings):
     cycles_kept: int = Field(4, ge=1, description="Past cycles kept per slot.")
     min_cycles: int = Field(2, ge=1, description="Cycles a slot must have seen before it forecasts.")
     max_values_per_slot: int = Field(64, ge=1)
+    learn_seconds: float = Field(
+        300.0,
+        gt=0.0,
+        description="Points within one such interval are learnt as one value, their median: a slot keeps as"
+        " many values per cycle on 1-minute points as on 5-minute ones.",
+    )
     level_points: int = Field(6, ge=1, description="Recent points in the robust level offset.")
     error_points: int = Field(288, ge=16, description="Recent forecast errors used for the robust scale.")
     selection_half_life_points: float = Field(

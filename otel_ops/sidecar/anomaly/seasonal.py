@@ -13,95 +13,136 @@ from otel_ops.sidecar.anomaly.robust_scale import ErrorScale
 from otel_ops.sidecar.anomaly.signed_surprise import signed_surprise
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator, probability_to_score
 
-# A time-of-period slot is one C array of doubles: its recent values (in time order) after the cycles they
-# were seen in, as runs.  ``slot[0]`` is the length of the runs part, then ``cycle, count`` pairs (oldest
-# first), then the values.  One array per slot, not an object holding two, because a job keeps 768 slots
-# per series (a day and a week of 15-minute slots) and each object costs more than a slot's values.
-
-
-def _new_slot() -> array[float]:
-    return array("d", (0.0,))
-
-
-def _slot_values(slot: array[float]) -> array[float]:
-    return slot[1 + int(slot[0]) :]
-
-
-def _slot_size(slot: array[float]) -> int:
-    return len(slot) - 1 - int(slot[0])
-
-
-def _slot_oldest_cycle(slot: array[float]) -> float | None:
-    return slot[1] if slot[0] else None
-
-
-def _slot_append(slot: array[float], cycle: int, value: float) -> None:
-    runs_end = int(slot[0])
-    if runs_end and slot[runs_end - 1] == cycle:
-        slot[runs_end] += 1
-    else:
-        slot[runs_end + 1 : runs_end + 1] = array("d", (cycle, 1.0))
-        slot[0] = runs_end + 2
-    slot.append(value)
-
-
-def _slot_drop_oldest(slot: array[float]) -> None:
-    del slot[1 + int(slot[0])]
-    slot[2] -= 1
-    if slot[2] == 0:
-        del slot[1:3]
-        slot[0] -= 2
-
 
 class _SeasonalProfile:
-    """Recent values per time-of-period slot, and a robust level offset against them."""
+    """Recent values per time-of-period slot, and a robust level offset against them.
+
+    Points are learnt per learning interval (``learn_seconds``, the reference step): the median of the
+    interval's points, as one value at the interval's start. A slot therefore holds at most
+    ``ceil(slot_seconds / learn_seconds)`` values per kept cycle whatever the series' step. The profile keeps
+    every slot in flat C arrays instead of an object per slot (a job keeps 768 slots per series, a day and a
+    week of 15-minute slots): a slot's values in time order, and the runs of cycles they were seen in.
+    """
 
     __slots__ = (
+        "_block",
+        "_block_index",
+        "_capacity",
         "_cycles_kept",
+        "_learn_seconds",
         "_max_values",
+        "_medians",
         "_min_cycles",
         "_offsets",
+        "_per_cycle",
         "_period",
+        "_run_counts",
+        "_run_cycles",
+        "_runs",
+        "_sizes",
         "_slot_seconds",
-        "_slots",
+        "_values",
     )
 
     def __init__(self, period_seconds: int, config: SeasonalConfig) -> None:
         self._period = period_seconds
         self._slot_seconds = config.slot_seconds
-        self._cycles_kept = config.cycles_kept
+        self._cycles_kept = kept = config.cycles_kept
         self._min_cycles = config.min_cycles
         self._max_values = config.max_values_per_slot
-        self._slots: list[array[float] | None] = [None] * -(-period_seconds // config.slot_seconds)
+        self._learn_seconds = config.learn_seconds
+        self._per_cycle = max(1, math.ceil(config.slot_seconds / config.learn_seconds))
+        self._capacity = min(kept * self._per_cycle, self._max_values)
+        slots = -(-period_seconds // config.slot_seconds)
+        self._values = array("d", [0.0]) * (slots * self._capacity)  # per slot, oldest first
+        self._sizes = array("H", [0]) * slots
+        self._run_cycles = array("q", [0]) * (slots * kept)  # per slot, ``cycle, count`` runs, oldest first
+        self._run_counts = array("H", [0]) * (slots * kept)
+        self._runs = array("H", [0]) * slots
+        self._medians = array("d", [0.0]) * slots  # kept up to date as the slot learns
         self._offsets: deque[float] = deque(maxlen=config.level_points)
+        self._block: list[float] = []  # points of the learning interval in progress
+        self._block_index = 0.0
 
     def _locate(self, timestamp: float) -> tuple[int, int]:
         cycle, phase = divmod(timestamp, self._period)
         return int(phase // self._slot_seconds), int(cycle)
 
+    def advance(self, timestamp: float) -> None:
+        """Learn the finished interval once a point of another one arrives (before it is forecast)."""
+        block_index = timestamp // self._learn_seconds
+        block = self._block
+        if block and block_index != self._block_index:
+            learnt = block[0] if len(block) == 1 else median(block)
+            self._store(self._block_index * self._learn_seconds, learnt)
+            block.clear()
+        self._block_index = block_index
+
     def forecast(self, timestamp: float) -> tuple[float | None, float | None]:
         """(forecast, slot profile) for this timestamp, or (None, None) while the slot is not learned."""
         index, cycle = self._locate(timestamp)
-        slot = self._slots[index]
-        oldest = _slot_oldest_cycle(slot) if slot is not None else None
-        if slot is None or oldest is None or oldest > cycle - self._min_cycles:
+        if not self._runs[index] or self._run_cycles[index * self._cycles_kept] > cycle - self._min_cycles:
             return None, None
-        profile = median(_slot_values(slot))
+        profile = self._medians[index]
         offset = median(self._offsets) if self._offsets else 0.0
         return profile + offset, profile
 
     def learn(self, timestamp: float, value: float, profile: float | None) -> None:
-        index, cycle = self._locate(timestamp)
-        slot = self._slots[index]
-        if slot is None:
-            slot = self._slots[index] = _new_slot()
-        while slot[0] and slot[1] <= cycle - self._cycles_kept:
-            _slot_drop_oldest(slot)
-        if _slot_size(slot) >= self._max_values:
-            _slot_drop_oldest(slot)
-        _slot_append(slot, cycle, value)
+        """Add a point (after :meth:`advance` and :meth:`forecast` for its timestamp)."""
         if profile is not None:
             self._offsets.append(value - profile)
+        self._block.append(value)
+
+    def _store(self, timestamp: float, value: float) -> None:
+        index, cycle = self._locate(timestamp)
+        first_run = index * self._cycles_kept
+        run_cycles, run_counts = self._run_cycles, self._run_counts
+        while self._runs[index] and run_cycles[first_run] <= cycle - self._cycles_kept:
+            self._drop(index, run_counts[first_run])  # a cycle no longer kept
+        if self._sizes[index] >= self._max_values:
+            self._drop(index, 1)
+        runs = self._runs[index]
+        last = first_run + runs - 1
+        if runs and run_cycles[last] == cycle:
+            if run_counts[last] == self._per_cycle:  # more points than intervals in a slot: keep the latest
+                self._drop_in_run(index, last)
+            run_counts[last] += 1
+        else:
+            if runs == self._cycles_kept:  # the clock went back across cycles: the oldest cycle makes way
+                self._drop(index, run_counts[first_run])
+                runs -= 1
+            run_cycles[first_run + runs], run_counts[first_run + runs] = cycle, 1
+            self._runs[index] = runs + 1
+        first, size = index * self._capacity, self._sizes[index]
+        self._values[first + size] = value
+        self._sizes[index] = size + 1
+        self._medians[index] = median(self._values[first : first + size + 1])
+
+    def _drop(self, index: int, count: int) -> None:
+        """Forget the slot's oldest ``count`` values (and the runs they empty)."""
+        first, size = index * self._capacity, self._sizes[index]
+        self._values[first : first + size - count] = self._values[first + count : first + size]
+        self._sizes[index] = size - count
+        first_run, runs = index * self._cycles_kept, self._runs[index]
+        counts, cycles = self._run_counts, self._run_cycles
+        while count:
+            taken = min(count, counts[first_run])
+            counts[first_run] -= taken
+            count -= taken
+            if not counts[first_run]:
+                cycles[first_run : first_run + runs - 1] = cycles[first_run + 1 : first_run + runs]
+                counts[first_run : first_run + runs - 1] = counts[first_run + 1 : first_run + runs]
+                runs -= 1
+        self._runs[index] = runs
+
+    def _drop_in_run(self, index: int, run: int) -> None:
+        """Forget the oldest value of one run (a cycle with more points than the slot has intervals)."""
+        first_run, counts = index * self._cycles_kept, self._run_counts
+        position = index * self._capacity + sum(counts[first_run:run])
+        end = index * self._capacity + self._sizes[index]
+        self._values[position : end - 1] = self._values[position + 1 : end]
+        self._sizes[index] -= 1
+        counts[run] -= 1
 
 
 class _Candidate:
@@ -155,6 +196,7 @@ class SeasonalBaselineDetector:
         forecasts: list[float | None] = [median(self._recent) if self._recent else None]
         profiles: list[float | None] = [None]
         for profile in self._profiles:
+            profile.advance(timestamp)
             forecast, slot_profile = profile.forecast(timestamp)
             forecasts.append(forecast)
             profiles.append(slot_profile)

@@ -9,10 +9,17 @@ series (pattern steps, silences, bursts) and the "last few points" of the fast f
 A setting given explicitly (in a jobs file or a config object) is used as given, in points.  A scaled
 span is capped at ``MAX_SPAN_POINTS`` (a week of 1-minute points), which bounds a series' memory and
 per-point cost on very short steps (there, "a week" becomes the last ``MAX_SPAN_POINTS`` points).
+
+Calibration histories are not scaled up on finer steps: they keep one entry per reference step (the
+largest surprise of a block of points, ``CalibrationConfig.block_points``), and seasonal slots learn one
+value per reference step (``SeasonalConfig.learn_seconds``), so a 1-minute series keeps about what a
+5-minute one does.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any
 
 from annotated_types import Ge
@@ -66,8 +73,26 @@ def _scaled(model: BaseModel, fields: tuple[str, ...], factor: float, all_defaul
     return updates
 
 
+def _scaled_calibration(
+    calibration: CalibrationConfig, factor: float, all_default: bool
+) -> CalibrationConfig:
+    """A calibration history spanning the same time; on finer steps one entry per reference step.
+
+    On a series finer than the reference step, a block of ``floor(factor)`` points (a 1-minute series: 5)
+    makes one history entry, so the history keeps as many entries as on the reference step and its memory
+    does not grow as the step shrinks."""
+    if not all_default or factor <= 1.0:
+        return calibration.model_copy(update=_scaled(calibration, CALIBRATION_SPANS, factor, all_default))
+    block = math.floor(factor)
+    updates = _scaled(calibration, CALIBRATION_SPANS, factor / block, all_default)
+    return calibration.model_copy(update={**updates, "block_points": block})
+
+
+@functools.lru_cache(maxsize=256)
 def scale_to_step(config: EnsembleConfig, step_seconds: float) -> EnsembleConfig:
-    """``config`` with its default time spans converted from the reference step to ``step_seconds``."""
+    """``config`` with its default time spans converted from the reference step to ``step_seconds``.
+
+    Settings are frozen, so series with equal settings and steps share one converted object (cached)."""
     factor = config.reference_step_seconds / step_seconds
     if factor == 1.0 or step_seconds <= 0.0:
         return config
@@ -81,7 +106,6 @@ def scale_to_step(config: EnsembleConfig, step_seconds: float) -> EnsembleConfig
         if name in CALIBRATED_PER_POINT:
             calibration: CalibrationConfig = detector.calibration
             calibration_default = all_default or "calibration" not in detector.model_fields_set
-            calibration_updates = _scaled(calibration, CALIBRATION_SPANS, factor, calibration_default)
-            detector_updates["calibration"] = calibration.model_copy(update=calibration_updates)
+            detector_updates["calibration"] = _scaled_calibration(calibration, factor, calibration_default)
         updates[name] = detector.model_copy(update=detector_updates)
     return config.model_copy(update=updates)

@@ -111,10 +111,15 @@ def load_jobs(path: Path) -> list[AnomalyJob]:
             f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"
         ) from None
     try:
-        return JobsFile.model_validate(data).jobs
+        jobs = JobsFile.model_validate(data).jobs
     except ValidationError as exc:
         problems = [
             f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {str(e['msg']).removeprefix('Value error, ')}"
             for e in exc.errors()
         ]
         raise JobsFileError(f"{path}: invalid anomaly jobs:\n  " + "\n  ".join(problems)) from None
+    # Jobs with equal detector settings share one (frozen) settings object: a hundred jobs, one copy.
+    shared: dict[EnsembleConfig, EnsembleConfig] = {}
+    return [
+        job.model_copy(update={"detector": shared.setdefault(job.detector, job.detector)}) for job in jobs
+    ]
