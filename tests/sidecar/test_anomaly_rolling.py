@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import statistics
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,3 +39,26 @@ def test_window_matches_the_last_values(pushed: list[float], capacity: int, q: f
             abs(window.quantile(q) - (ordered[low] + (ordered[high] - ordered[low]) * (position - low)))
             <= 1e-6
         )
+
+
+def test_an_error_scale_in_blocks_measures_the_same_spread() -> None:
+    # A day of 1-minute errors kept as 288 medians of five: the robust scale is that of every error, and a
+    # quantised series (most errors exactly zero) still falls back to their mean magnitude.
+    from otel_ops.sidecar.anomaly.robust_scale import ErrorScale
+
+    rng = np.random.default_rng(5)
+    errors = rng.normal(0.0, 2.0, 1440).tolist()
+    every_error, blocks = ErrorScale(1440), ErrorScale(288, block_points=5)
+    for error in errors:
+        every_error.observe(error)
+        blocks.observe(error)
+    assert len(blocks) == 288
+    assert blocks.sigma(0.0) == pytest.approx(every_error.sigma(0.0), rel=0.1)
+    assert blocks.sigma(0.0) == pytest.approx(2.0, rel=0.15)
+
+    quantised = [0.0] * 4 + [3.0]  # four of five errors are zero: the median magnitude is 0
+    every_error, blocks = ErrorScale(1440), ErrorScale(288, block_points=5)
+    for error in quantised * 600:  # more than the window: the oldest blocks leave it
+        every_error.observe(error)
+        blocks.observe(error)
+    assert blocks.sigma(0.0) == pytest.approx(every_error.sigma(0.0))

@@ -30,7 +30,8 @@ def test_the_series_own_step_sets_the_spans(step: float, week_of_points: int) ->
     assert spans.absence is not None and spans.absence.window_points == week_of_points
     assert spans.activity_absence is not None and spans.activity_absence.window_points == week_of_points
     assert spans.frozen is not None and spans.frozen.window_points == week_of_points
-    assert spans.spike is not None and spans.spike.error_points == week_of_points // 7
+    assert spans.spike is not None  # a day of errors, in blocks of one reference step on finer series
+    assert spans.spike.error_points * spans.spike.block_points == week_of_points // 7
     assert spans.refractory_points == week_of_points // 14
 
 
@@ -91,6 +92,8 @@ def test_histories_keep_one_entry_per_reference_step_on_finer_series(
     assert spans.novelty is not None and spans.novelty.calibration.block_points == block
     assert spans.novelty.calibration.history_points == novelty_history
     assert spans.spike is not None and spans.spike.calibration.block_points == block
+    assert spans.spike.block_points == block and spans.spike.error_points == novelty_history // 7
+    assert spans.seasonal is not None and spans.seasonal.error_block_points == block
     assert spans.seasonal is not None and spans.seasonal.calibration.block_points == block
 
 

@@ -46,6 +46,9 @@ class SeasonalConfig(_Settings):
     )
     level_points: int = Field(6, ge=1, description="Recent points in the robust level offset.")
     error_points: int = Field(288, ge=16, description="Recent forecast errors used for the robust scale.")
+    error_block_points: int = Field(
+        1, ge=1, description="Errors per entry of the robust scale's window (the median of a block)."
+    )
     selection_half_life_points: float = Field(
         288.0, gt=0.0, description="Half-life of the error average that picks the best baseline."
     )
@@ -61,6 +64,12 @@ class SpikeConfig(_Settings):
     error_points: int = Field(288, ge=16, description="Recent forecast errors used for the robust scale.")
     shift_points: int = Field(6, ge=2, description="Recent points whose median is compared for a shift.")
     reference_points: int = Field(288, ge=16, description="Points before those, forming the reference.")
+    block_points: int = Field(
+        1,
+        ge=1,
+        description="Points per entry of the error and reference windows (the median of a block): on steps"
+        " finer than the reference step, so the windows keep as many entries as on the reference step.",
+    )
     band_z: float = Field(3.0, gt=0.0)
     direction: Direction = "both"
     calibration: CalibrationConfig = CalibrationConfig()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from array import array
+from statistics import median
+
 from otel_ops.sidecar.anomaly.rolling import SortedWindow
 
 MAD_TO_SIGMA = 1.4826
@@ -14,23 +17,48 @@ class ErrorScale:
 
     Uses the median absolute error; when more than half of the errors are exactly zero (quantised or mostly
     flat series) it falls back to the mean absolute error, and to a tiny floor for a perfectly flat series.
+
+    With ``block_points`` above 1 (series finer than the reference step) the window keeps one entry per
+    block of errors, the median of their magnitudes (and their mean, for the fallback), so a day of 1-minute
+    errors costs what a day of 5-minute ones does.
     """
 
-    __slots__ = ("_abs_errors", "_sum")
+    __slots__ = ("_abs_errors", "_block", "_means", "_means_head", "_pending", "_sum")
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, block_points: int = 1) -> None:
         self._abs_errors = SortedWindow(capacity)
         self._sum = 0.0
+        self._block = block_points
+        self._pending: list[float] = []  # magnitudes of the block in progress
+        self._means = array("d")  # block means, a ring like the window's
+        self._means_head = 0
 
     def __len__(self) -> int:
         return len(self._abs_errors)
 
     def observe(self, error: float) -> None:
         magnitude = abs(error)
-        evicted = self._abs_errors.push(magnitude)
-        if evicted is not None:
-            self._sum -= evicted
-        self._sum += magnitude
+        if self._block == 1:
+            evicted = self._abs_errors.push(magnitude)
+            if evicted is not None:
+                self._sum -= evicted
+            self._sum += magnitude
+            return
+        pending = self._pending
+        pending.append(magnitude)
+        if len(pending) < self._block:
+            return
+        self._abs_errors.push(median(pending))
+        mean = sum(pending) / len(pending)
+        pending.clear()
+        means = self._means
+        if len(means) < self._abs_errors.capacity:
+            means.append(mean)
+        else:
+            self._sum -= means[self._means_head]
+            means[self._means_head] = mean
+            self._means_head = (self._means_head + 1) % len(means)
+        self._sum += mean
 
     def sigma(self, reference_level: float) -> float:
         window = self._abs_errors

@@ -150,8 +150,8 @@ class _Candidate:
 
     __slots__ = ("_decay", "_weight", "_weighted_sum", "observed", "scale")
 
-    def __init__(self, error_points: int, decay: float) -> None:
-        self.scale = ErrorScale(error_points)
+    def __init__(self, error_points: int, decay: float, block_points: int = 1) -> None:
+        self.scale = ErrorScale(error_points, block_points)
         self._decay = decay
         self._weighted_sum = 0.0
         self._weight = 0.0
@@ -186,7 +186,9 @@ class SeasonalBaselineDetector:
         cfg = self.config
         self._profiles = [_SeasonalProfile(p, cfg) for p in cfg.periods_seconds]
         decay = math.exp(-math.log(2.0) / cfg.selection_half_life_points)
-        self._candidates = [_Candidate(cfg.error_points, decay) for _ in range(len(self._profiles) + 1)]
+        forecasts = len(self._profiles) + 1
+        block = cfg.error_block_points
+        self._candidates = [_Candidate(cfg.error_points, decay, block) for _ in range(forecasts)]
         self._recent: deque[float] = deque(maxlen=cfg.level_points)
         self._calibrator = TailCalibrator.from_config(cfg.calibration)
         self.seasonal_active = False

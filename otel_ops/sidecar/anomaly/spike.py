@@ -36,7 +36,8 @@ class SpikeLevelShiftDetector:
         self._recent: deque[float] = deque(maxlen=cfg.level_points)
         self._shift_recent: deque[float] = deque(maxlen=cfg.shift_points)
         self._reference = SortedWindow(cfg.reference_points)
-        self._errors = ErrorScale(cfg.error_points)
+        self._reference_block: list[float] = []  # values of the reference block in progress
+        self._errors = ErrorScale(cfg.error_points, cfg.block_points)
         self._spike_tail = TailCalibrator.from_config(calibration)
         self._shift_tail = TailCalibrator.from_config(calibration)
 
@@ -65,10 +66,20 @@ class SpikeLevelShiftDetector:
             )
 
         if len(self._shift_recent) == self._shift_recent.maxlen:
-            self._reference.push(self._shift_recent[0])
+            self._push_reference(self._shift_recent[0])
         self._shift_recent.append(value)
         self._recent.append(value)
         return result
+
+    def _push_reference(self, value: float) -> None:
+        if self.config.block_points == 1:
+            self._reference.push(value)
+            return
+        block = self._reference_block
+        block.append(value)
+        if len(block) == self.config.block_points:
+            self._reference.push(median(block))
+            block.clear()
 
     def _shift_surprise(self, value: float) -> float:
         """Robust z of the recent median (including ``value``) against the reference window."""

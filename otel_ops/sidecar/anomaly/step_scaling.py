@@ -11,7 +11,8 @@ span is capped at ``MAX_SPAN_POINTS`` (a week of 1-minute points), which bounds 
 per-point cost on very short steps (there, "a week" becomes the last ``MAX_SPAN_POINTS`` points).
 
 Calibration histories are not scaled up on finer steps: they keep one entry per reference step (the
-largest surprise of a block of points, ``CalibrationConfig.block_points``), and seasonal slots learn one
+largest surprise of a block of points, ``CalibrationConfig.block_points``); so do the day-long windows of
+forecast errors and the spike detector's reference (the median of a block), and seasonal slots learn one
 value per reference step (``SeasonalConfig.learn_seconds``), so a 1-minute series keeps about what a
 5-minute one does.
 """
@@ -51,6 +52,12 @@ TIME_SPAN_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
 # Detectors whose calibration history is one surprise per point (pattern: per step; absence: per silence;
 # frozen has none: its runs are counted over its window).
 CALIBRATED_PER_POINT = ("seasonal", "spike", "novelty")
+# Windows of a day kept in blocks on finer steps (one median per reference step): the setting that holds
+# the block's size, and the spans it divides.
+BLOCKED_WINDOWS: dict[type[BaseModel], tuple[str, tuple[str, ...]]] = {
+    SpikeConfig: ("block_points", ("error_points", "reference_points")),
+    SeasonalConfig: ("error_block_points", ("error_points",)),
+}
 CALIBRATION_SPANS = ("history_points", "warmup_points")
 
 
@@ -103,6 +110,11 @@ def scale_to_step(config: EnsembleConfig, step_seconds: float) -> EnsembleConfig
             continue  # not a detector's settings, a detector left out, or one without spans (exhaustion)
         all_default = name not in config.model_fields_set
         detector_updates = _scaled(detector, TIME_SPAN_FIELDS[type(detector)], factor, all_default)
+        if type(detector) in BLOCKED_WINDOWS and all_default and factor > 1.0:
+            block_field, spans = BLOCKED_WINDOWS[type(detector)]
+            block = math.floor(factor)
+            detector_updates.update(_scaled(detector, spans, factor / block, all_default))
+            detector_updates[block_field] = block
         if name in CALIBRATED_PER_POINT:
             calibration: CalibrationConfig = detector.calibration
             calibration_default = all_default or "calibration" not in detector.model_fields_set
