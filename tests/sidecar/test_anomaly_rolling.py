@@ -62,3 +62,11 @@ def test_an_error_scale_in_blocks_measures_the_same_spread() -> None:
         every_error.observe(error)
         blocks.observe(error)
     assert blocks.sigma(0.0) == pytest.approx(every_error.sigma(0.0))
+
+
+def test_blocks_hand_over_each_complete_block_once() -> None:
+    from otel_ops.sidecar.anomaly.rolling import Blocks
+
+    blocks = Blocks(3)
+    handed = [list(block) for value in range(8) if (block := blocks.add(float(value))) is not None]
+    assert handed == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]  # 6 and 7 wait for their block to fill

@@ -93,7 +93,7 @@ def test_histories_keep_one_entry_per_reference_step_on_finer_series(
     assert spans.novelty.calibration.history_points == novelty_history
     assert spans.spike is not None and spans.spike.calibration.block_points == block
     assert spans.spike.block_points == block and spans.spike.error_points == novelty_history // 7
-    assert spans.seasonal is not None and spans.seasonal.error_block_points == block
+    assert spans.seasonal is not None and spans.seasonal.block_points == block
     assert spans.seasonal is not None and spans.seasonal.calibration.block_points == block
 
 

@@ -46,8 +46,11 @@ class SeasonalConfig(_Settings):
     )
     level_points: int = Field(6, ge=1, description="Recent points in the robust level offset.")
     error_points: int = Field(288, ge=16, description="Recent forecast errors used for the robust scale.")
-    error_block_points: int = Field(
-        1, ge=1, description="Errors per entry of the robust scale's window (the median of a block)."
+    block_points: int = Field(
+        1,
+        ge=1,
+        description="Points per entry of the forecast errors' windows (the median of a block): on steps finer"
+        " than the reference step, so the windows keep as many entries as on the reference step.",
     )
     selection_half_life_points: float = Field(
         288.0, gt=0.0, description="Half-life of the error average that picks the best baseline."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from statistics import median
 
-from otel_ops.sidecar.anomaly.rolling import SortedWindow
+from otel_ops.sidecar.anomaly.rolling import Blocks, SortedWindow
 
 MAD_TO_SIGMA = 1.4826
 MEAN_ABS_TO_SIGMA = 1.2533
@@ -23,13 +23,12 @@ class ErrorScale:
     errors costs what a day of 5-minute ones does.
     """
 
-    __slots__ = ("_abs_errors", "_block", "_means", "_means_head", "_pending", "_sum")
+    __slots__ = ("_abs_errors", "_blocks", "_means", "_means_head", "_sum")
 
     def __init__(self, capacity: int, block_points: int = 1) -> None:
         self._abs_errors = SortedWindow(capacity)
         self._sum = 0.0
-        self._block = block_points
-        self._pending: list[float] = []  # magnitudes of the block in progress
+        self._blocks = Blocks(block_points) if block_points > 1 else None
         self._means = array("d")  # block means, a ring like the window's
         self._means_head = 0
 
@@ -38,19 +37,17 @@ class ErrorScale:
 
     def observe(self, error: float) -> None:
         magnitude = abs(error)
-        if self._block == 1:
+        if self._blocks is None:
             evicted = self._abs_errors.push(magnitude)
             if evicted is not None:
                 self._sum -= evicted
             self._sum += magnitude
             return
-        pending = self._pending
-        pending.append(magnitude)
-        if len(pending) < self._block:
+        block = self._blocks.add(magnitude)
+        if block is None:
             return
-        self._abs_errors.push(median(pending))
-        mean = sum(pending) / len(pending)
-        pending.clear()
+        self._abs_errors.push(median(block))
+        mean = sum(block) / len(block)
         means = self._means
         if len(means) < self._abs_errors.capacity:
             means.append(mean)

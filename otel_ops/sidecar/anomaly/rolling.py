@@ -101,3 +101,24 @@ class SortedWindow:
     def oldest(self) -> float:
         """The value that the next push evicts once the window is full."""
         return self._arrivals[self._head]
+
+
+class Blocks:
+    """A stream cut into blocks of ``size`` points: :meth:`add` returns a block once it is complete.
+
+    The returned list is reused for the next block, so read it before the next :meth:`add`."""
+
+    __slots__ = ("_points", "_size")
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("size must be at least 1")
+        self._size = size
+        self._points: list[float] = []
+
+    def add(self, value: float) -> list[float] | None:
+        points = self._points
+        if len(points) == self._size:
+            points.clear()
+        points.append(value)
+        return points if len(points) == self._size else None

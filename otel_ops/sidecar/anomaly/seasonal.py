@@ -187,7 +187,7 @@ class SeasonalBaselineDetector:
         self._profiles = [_SeasonalProfile(p, cfg) for p in cfg.periods_seconds]
         decay = math.exp(-math.log(2.0) / cfg.selection_half_life_points)
         forecasts = len(self._profiles) + 1
-        block = cfg.error_block_points
+        block = cfg.block_points
         self._candidates = [_Candidate(cfg.error_points, decay, block) for _ in range(forecasts)]
         self._recent: deque[float] = deque(maxlen=cfg.level_points)
         self._calibrator = TailCalibrator.from_config(cfg.calibration)

@@ -8,7 +8,7 @@ from statistics import median
 from otel_ops.sidecar.anomaly.config import SpikeConfig
 from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.robust_scale import MAD_TO_SIGMA, RELATIVE_FLOOR, ErrorScale
-from otel_ops.sidecar.anomaly.rolling import SortedWindow
+from otel_ops.sidecar.anomaly.rolling import Blocks, SortedWindow
 from otel_ops.sidecar.anomaly.signed_surprise import signed_surprise
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator, probability_to_score
 
@@ -36,7 +36,7 @@ class SpikeLevelShiftDetector:
         self._recent: deque[float] = deque(maxlen=cfg.level_points)
         self._shift_recent: deque[float] = deque(maxlen=cfg.shift_points)
         self._reference = SortedWindow(cfg.reference_points)
-        self._reference_block: list[float] = []  # values of the reference block in progress
+        self._reference_blocks = Blocks(cfg.block_points) if cfg.block_points > 1 else None
         self._errors = ErrorScale(cfg.error_points, cfg.block_points)
         self._spike_tail = TailCalibrator.from_config(calibration)
         self._shift_tail = TailCalibrator.from_config(calibration)
@@ -72,14 +72,10 @@ class SpikeLevelShiftDetector:
         return result
 
     def _push_reference(self, value: float) -> None:
-        if self.config.block_points == 1:
+        if self._reference_blocks is None:
             self._reference.push(value)
-            return
-        block = self._reference_block
-        block.append(value)
-        if len(block) == self.config.block_points:
+        elif (block := self._reference_blocks.add(value)) is not None:
             self._reference.push(median(block))
-            block.clear()
 
     def _shift_surprise(self, value: float) -> float:
         """Robust z of the recent median (including ``value``) against the reference window."""

@@ -52,11 +52,10 @@ TIME_SPAN_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
 # Detectors whose calibration history is one surprise per point (pattern: per step; absence: per silence;
 # frozen has none: its runs are counted over its window).
 CALIBRATED_PER_POINT = ("seasonal", "spike", "novelty")
-# Windows of a day kept in blocks on finer steps (one median per reference step): the setting that holds
-# the block's size, and the spans it divides.
-BLOCKED_WINDOWS: dict[type[BaseModel], tuple[str, tuple[str, ...]]] = {
-    SpikeConfig: ("block_points", ("error_points", "reference_points")),
-    SeasonalConfig: ("error_block_points", ("error_points",)),
+# Windows of a day kept in blocks on finer steps (one median per reference step, ``block_points``).
+BLOCKED_WINDOWS: dict[type[BaseModel], tuple[str, ...]] = {
+    SpikeConfig: ("error_points", "reference_points"),
+    SeasonalConfig: ("error_points",),
 }
 CALIBRATION_SPANS = ("history_points", "warmup_points")
 
@@ -111,10 +110,11 @@ def scale_to_step(config: EnsembleConfig, step_seconds: float) -> EnsembleConfig
         all_default = name not in config.model_fields_set
         detector_updates = _scaled(detector, TIME_SPAN_FIELDS[type(detector)], factor, all_default)
         if type(detector) in BLOCKED_WINDOWS and all_default and factor > 1.0:
-            block_field, spans = BLOCKED_WINDOWS[type(detector)]
             block = math.floor(factor)
-            detector_updates.update(_scaled(detector, spans, factor / block, all_default))
-            detector_updates[block_field] = block
+            detector_updates.update(
+                _scaled(detector, BLOCKED_WINDOWS[type(detector)], factor / block, all_default)
+            )
+            detector_updates["block_points"] = block
         if name in CALIBRATED_PER_POINT:
             calibration: CalibrationConfig = detector.calibration
             calibration_default = all_default or "calibration" not in detector.model_fields_set
