@@ -2,7 +2,7 @@
 
 ``pip install otel-ops`` is the library: the instrumentation and ``otel-ops run``. The stack, the sidecar,
 the demo, backups, anomaly scoring, the Collector build and ``init`` are the operations layer,
-``pip install 'otel-ops[ops]'``, built on Typer, Rich, FastAPI, uvicorn, numpy and more that a service does
+``pip install 'otel-ops[ops]'``, built on Typer, Rich, FastAPI, uvicorn and more that a service does
 not need. So ``run`` is parsed here with the standard library and starts the service without loading any
 of that; the other commands go to the Typer application in :mod:`otel_ops.cli` when the operations layer
 is installed, and otherwise end with one line saying how to install it.

@@ -121,7 +121,7 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
             alertmanager = AlertmanagerClient(str(settings.alertmanager_url), http)
             runner = None
             if settings.anomaly_jobs_file is not None:
-                # Loaded only when jobs are configured: the detectors need numpy.
+                # Loaded only when jobs are configured: the detectors and their state cost memory.
                 from otel_ops.sidecar.jobs import AnomalyJobRunner, load_jobs
 
                 runner = AnomalyJobRunner(

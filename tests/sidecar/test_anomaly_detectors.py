@@ -148,16 +148,13 @@ def alerts_before_and_at_a_traffic_drop(
         novelty = detector.novelty
         assert novelty is not None
         at = float(series.timestamps[np.searchsorted(series.timestamps, onset - before_seconds)])
-        scored = novelty.update
+        scored = novelty.probability
 
-        def claiming(timestamp: float, value: float) -> AnomalyResult:
-            result = scored(timestamp, value)
-            if timestamp != at:
-                return result
-            full_scale = novelty.config.calibration.full_scale_log10
-            return AnomalyResult.unbanded(novelty.name, timestamp, value, false_alert_probability, full_scale)
+        def claiming(timestamp: float, value: float) -> float:
+            probability = scored(timestamp, value)
+            return false_alert_probability if timestamp == at else probability
 
-        novelty.update = claiming  # type: ignore[method-assign]
+        novelty.probability = claiming  # type: ignore[method-assign]
     pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
     results = [detector.update(t, v) for t, v in pairs]
     before = [r for r in results if r.is_anomaly and onset - before_seconds <= r.timestamp < onset]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,7 @@ from otel_ops.sidecar.anomaly import (
     PatternConfig,
     PatternNoveltyDetector,
 )
-from otel_ops.sidecar.anomaly.pattern import shape_features
+from otel_ops.sidecar.anomaly.pattern import _Patterns, pairwise_sum, shape_features
 from tests.sidecar.anomaly_series import DAY, run
 
 CHANGE = 8 * DAY
@@ -57,15 +59,62 @@ def test_nothing_counts_before_min_points() -> None:
 
 
 def test_shape_features_tell_a_step_from_a_ramp_and_a_burst() -> None:
-    step = shape_features(np.array([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]))
-    ramp = shape_features(np.linspace(0.0, 1.0, 8))
-    burst = shape_features(np.array([0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]))
-    flat = shape_features(np.full(8, 3.0))
+    step = np.array(shape_features([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]))
+    ramp = np.array(shape_features(np.linspace(0.0, 1.0, 8).tolist()))
+    burst = np.array(shape_features([0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]))
+    flat = np.array(shape_features([3.0] * 8))
     assert step.size == ramp.size == 8 + 7  # the levels and their 7 Haar details
     assert np.allclose(flat[8:], 0.0) and np.allclose(flat[:8], 3.0)
     assert np.abs(step - ramp).sum() > 0.5 and np.abs(step - burst).sum() > 0.5
     # Equal means, different shapes: the details tell them apart.
     assert np.isclose(step[:8].mean(), 0.5) and not np.allclose(step[8:], burst[8:])
+    # The coarsest detail is the difference of the two halves' means, scaled to keep the norm.
+    assert step[8] == pytest.approx(math.sqrt(8) * 0.5)
+
+
+def _outside(low: list[float], high: list[float], shape: list[float]) -> float:
+    return sum(max(lo - x, 0.0) + max(x - hi, 0.0) for lo, hi, x in zip(low, high, shape, strict=True))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_nearest_pattern_is_the_one_measuring_every_box_finds(seed: int) -> None:
+    """The search skips boxes by a bound; it must find the box (the first of equals) that measuring
+    every box finds, at the same distance, among overlapping boxes, repeated shapes and large values."""
+    rng = np.random.default_rng(seed)
+    offset = [0.0, 1e6][seed % 2]
+    patterns = _Patterns(vigilance=0.05 * (1 + seed % 3), capacity=64)
+    boxes: list[tuple[list[float], list[float]]] = []  # the reference: every box, measured in full
+    last_seen: list[int] = []
+    centres = rng.normal(offset, 10.0, (12, 15))
+    for now in range(1500):
+        shape = (centres[rng.integers(12)] + rng.normal(0.0, rng.choice([0.0, 0.5, 3.0]), 15)).tolist()
+        unit = 40.0
+        if not boxes:
+            expected = (False, 0.0)
+            boxes.append((shape, shape))
+            last_seen.append(now)
+        else:
+            distances = [_outside(low, high, shape) / (unit * 15) for low, high in boxes]
+            nearest = min(range(len(boxes)), key=lambda i: (distances[i], i))
+            low = [min(a, x) for a, x in zip(boxes[nearest][0], shape, strict=True)]
+            high = [max(a, x) for a, x in zip(boxes[nearest][1], shape, strict=True)]
+            if sum(h - lo for lo, h in zip(low, high, strict=True)) / (unit * 15) <= patterns._vigilance:
+                boxes[nearest] = (low, high)
+                last_seen[nearest] = now
+                expected = (False, distances[nearest])
+            else:
+                if len(boxes) < 64:
+                    boxes.append((shape, shape))
+                    last_seen.append(now)
+                else:
+                    stalest = last_seen.index(min(last_seen))
+                    boxes[stalest] = (shape, shape)
+                    last_seen[stalest] = now
+                expected = (True, distances[nearest])
+        started, distance = patterns.learn(shape, unit, now)
+        assert started == expected[0]
+        assert distance == pytest.approx(expected[1], rel=1e-12, abs=1e-15)
+    assert len(patterns) == 64  # the capacity was reached: boxes were replaced too
 
 
 def test_a_steady_daily_cycle_never_alerts_from_the_start() -> None:
@@ -75,3 +124,12 @@ def test_a_steady_daily_cycle_never_alerts_from_the_start() -> None:
     values = 50 + 10 * np.sin(2 * np.pi * t / DAY) + rng.normal(0, 1, t.size)
     scores = run(PatternNoveltyDetector(), values)
     assert max(scores) < 0.5
+
+
+def test_distances_are_summed_as_numpy_sums() -> None:
+    """Distances add up in numpy's pairwise order, to the last bit: scores do not move with the
+    library that sums them."""
+    rng = np.random.default_rng(3)
+    for n in [*range(1, 40), 127, 128, 129, 300]:
+        values = rng.normal(0.0, 1.0, n) * 10.0 ** rng.uniform(-6, 6, n)
+        assert pairwise_sum(values.tolist()) == float(values.sum())

@@ -6,9 +6,9 @@ import math
 from collections import deque
 
 from otel_ops.sidecar.anomaly.config import AbsenceConfig
-from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.rolling import SortedWindow
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
+from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
 _GAP_BINS = 24  # log2 bins of the gap between active points: up to 2**24 points
 MIN_BURST_SEPARATION_BINS = 1  # a gap twice another is one missed burst, not a second kind of gap
@@ -56,7 +56,7 @@ def within_burst_gap(gap_bins: list[int]) -> int:
     return 2 ** populated[0] - 1
 
 
-class BurstAbsenceDetector:
+class BurstAbsenceDetector(UnbandedDetector):
     """Scores a silence that lasts longer than the series' recent bursts make likely.
 
     When recurring activity stops (a batch job that no longer runs, traffic that no longer arrives) no
@@ -97,6 +97,7 @@ class BurstAbsenceDetector:
         """``values``: a window of ``config.window_points`` values kept by the caller, who adds each value
         once every detector sharing it has scored it; by default the detector keeps its own."""
         self.config = config or AbsenceConfig()
+        self.full_scale_log10 = self.config.calibration.full_scale_log10
         self.name = name
         cfg = self.config
         self._owns_values = values is None
@@ -114,7 +115,7 @@ class BurstAbsenceDetector:
         self._reported_evidence = 0.0
         self._reported_length = 0
 
-    def update(self, timestamp: float, value: float) -> AnomalyResult:
+    def probability(self, timestamp: float, value: float) -> float:
         index = self._index
         self._index += 1
         self._forget_before(index - self.config.window_points)
@@ -135,9 +136,7 @@ class BurstAbsenceDetector:
                 self._add_active(index)
         if self._owns_values:
             self._values.push(value)
-        return AnomalyResult.unbanded(
-            self.name, timestamp, value, probability, self.config.calibration.full_scale_log10
-        )
+        return probability
 
     def _active_level(self) -> float | None:
         """The level above which a point is active, or None while the series is not bursty."""

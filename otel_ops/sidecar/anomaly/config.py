@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Direction = Literal["both", "up", "down"]
 
@@ -105,7 +105,9 @@ class PatternConfig(_Settings):
     step_points: int = Field(
         5, ge=1, description="Points per step; a step keeps its most extreme value, so a spike survives."
     )
-    window_steps: int = Field(8, ge=2, description="Steps per shape (8 x 5 five-minute points: 3h20).")
+    window_steps: int = Field(
+        8, ge=2, description="Steps per shape, a power of two (8 x 5 five-minute points: 3h20)."
+    )
     range_points: int = Field(
         1000, ge=16, description="Recent points whose value range is the unit of shape distances."
     )
@@ -125,6 +127,16 @@ class PatternConfig(_Settings):
     max_patterns: int = Field(256, ge=8, description="Patterns kept (the least recently seen is dropped).")
     min_points: int = Field(288, ge=1, description="Points seen before a new pattern counts (a day).")
     calibration: CalibrationConfig = CalibrationConfig(history_points=720, warmup_points=48)
+
+    @field_validator("window_steps")
+    @classmethod
+    def _power_of_two(cls, steps: int) -> int:
+        if steps & (steps - 1):
+            raise ValueError(
+                f"must be a power of two (a shape is halved down to one level), such as"
+                f" {1 << (steps.bit_length() - 1)} or {1 << steps.bit_length()}"
+            )
+        return steps
 
 
 class AbsenceConfig(_Settings):

@@ -166,9 +166,9 @@ class EnsembleDetector:
             if band is None or seasonal_fits:
                 band = seasonal
         for detector in self._point_detectors:
-            result = detector.update(timestamp, value)
-            components[detector.name] = result.score
-            probabilities.append(result.tail_probability)
+            point_probability = detector.probability(timestamp, value)
+            components[detector.name] = probability_to_score(point_probability, detector.full_scale_log10)
+            probabilities.append(point_probability)
         for values in self._shared_windows:
             values.push(value)
 

@@ -8,7 +8,7 @@ from bisect import bisect_left, insort
 from collections import deque
 
 from otel_ops.sidecar.anomaly.config import FrozenConfig
-from otel_ops.sidecar.anomaly.result import AnomalyResult
+from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
 
 class RunLengths:
@@ -44,7 +44,7 @@ class RunLengths:
         return list(self._sorted[-k:]) if k > 0 else []
 
 
-class FrozenValueDetector:
+class FrozenValueDetector(UnbandedDetector):
     """Scores a value repeated exactly for longer than the series' own runs of repeats make likely.
 
     A stuck exporter or a frozen gauge keeps reporting its last value: no value is unusual, the
@@ -72,13 +72,14 @@ class FrozenValueDetector:
 
     def __init__(self, config: FrozenConfig | None = None) -> None:
         self.config = config or FrozenConfig()
+        self.full_scale_log10 = self.config.full_scale_log10
         self._repeats: deque[int] = deque()  # indices of points equal to the previous one, in the window
         self._runs = RunLengths()
         self._index = 0
         self._previous: float | None = None
         self._run_start = 0
 
-    def update(self, timestamp: float, value: float) -> AnomalyResult:
+    def probability(self, timestamp: float, value: float) -> float:
         cfg = self.config
         index = self._index
         self._index += 1
@@ -110,7 +111,7 @@ class FrozenValueDetector:
             # Finished runs that started in the window: every point starts a run or repeats a value.
             finished = max(seen - len(repeats) - 1, 0)
             probability = self._run_probability(length, finished)
-        return AnomalyResult.unbanded(self.name, timestamp, value, probability, cfg.full_scale_log10)
+        return probability
 
     def _run_probability(self, length: int, finished: int) -> float:
         """Chance that a run lasts at least ``length`` points, from ``finished`` runs' lengths."""

@@ -7,12 +7,12 @@ from collections import deque
 
 from otel_ops.sidecar.anomaly.config import NoveltyConfig
 from otel_ops.sidecar.anomaly.records import RECORD_TAIL_POINTS, log10_record_probability
-from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.rolling import SortedWindow
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
+from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
 
-class ValueNoveltyDetector:
+class ValueNoveltyDetector(UnbandedDetector):
     """Scores the distance from a new value to the nearest of the last ``window_points`` values.
 
     Forecast-based detectors judge a value against recent noise, so a value inside the usual range of
@@ -38,6 +38,7 @@ class ValueNoveltyDetector:
         """``values``: a window of ``config.window_points`` values kept by the caller, who adds each value
         once every detector sharing it has scored it; by default the detector keeps its own."""
         self.config = config or NoveltyConfig()
+        self.full_scale_log10 = self.config.calibration.full_scale_log10
         cfg = self.config
         self._owns_values = values is None
         self._values = SortedWindow(cfg.window_points) if values is None else values
@@ -46,7 +47,7 @@ class ValueNoveltyDetector:
         # Per side (1 above, -1 below the window): recent records as (point, log10 of their probability).
         self._records: dict[int, deque[tuple[int, float]]] = {1: deque(), -1: deque()}
 
-    def update(self, timestamp: float, value: float) -> AnomalyResult:
+    def probability(self, timestamp: float, value: float) -> float:
         cfg = self.config
         probability = 1.0
         values = self._values
@@ -58,9 +59,7 @@ class ValueNoveltyDetector:
         self._point += 1
         if self._owns_values:
             self._values.push(value)
-        return AnomalyResult.unbanded(
-            self.name, timestamp, value, probability, cfg.calibration.full_scale_log10
-        )
+        return probability
 
     def _record_probability(self, value: float, side: int) -> float:
         """The most a record on ``side`` may claim, given the window's extremes and the recent records."""

@@ -2,28 +2,76 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+from array import array
 from collections import deque
 
-import numpy as np
-
 from otel_ops.sidecar.anomaly.config import PatternConfig
-from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
+from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
 _SQRT_HALF = math.sqrt(0.5)
 
 
-def shape_features(levels: np.ndarray) -> np.ndarray:
+def shape_features(levels: list[float]) -> list[float]:
     """The levels followed by their Haar wavelet details (coarse to fine): a shape's level and its
     changes at every scale, so that a step, a ramp and a burst of the same height differ."""
-    details: list[np.ndarray] = []
+    details: list[list[float]] = []
     approximation = levels
-    while approximation.size > 1:
+    while len(approximation) > 1:
         even, odd = approximation[0::2], approximation[1::2]
-        details.append((odd - even) * _SQRT_HALF)
-        approximation = (even + odd) * _SQRT_HALF
-    return np.concatenate([levels, *reversed(details)])
+        details.append([(b - a) * _SQRT_HALF for a, b in zip(even, odd, strict=True)])
+        approximation = [(a + b) * _SQRT_HALF for a, b in zip(even, odd, strict=True)]
+    features = list(levels)
+    for detail in reversed(details):
+        features.extend(detail)
+    return features
+
+
+# A box whose bound exceeds the nearest distance found by less than this share of the values' magnitude
+# is measured anyway: a bound is a sum of rounded sums.
+_BOUND_SLACK = 1e-9
+
+
+def pairwise_sum(values: list[float]) -> float:
+    """``sum(values)`` by pairwise summation in numpy's order (eight running sums, combined pairwise, then
+    the rest): rounding grows slower than adding in turn, and distances are the same to the last bit as
+    those of otel-ops releases that measured them with numpy."""
+    n = len(values)
+    if n < 8:
+        total = 0.0
+        for value in values:
+            total += value
+        return total
+    if n > 128:
+        half = n // 2
+        half -= half % 8
+        return pairwise_sum(values[:half]) + pairwise_sum(values[half:])
+    r = values[:8]
+    end = n - n % 8
+    for i in range(8, end, 8):
+        for j in range(8):
+            r[j] += values[i + j]
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    for value in values[end:]:
+        total += value
+    return total
+
+
+def _distance_bounds(sums: list[float], low: list[array], high: list[array], boxes: int) -> list[float]:
+    """For the first ``boxes`` boxes, how far the shape's sums per group of dimensions (``sums``) lie
+    outside the box's ranges of sums (``low[g][box]`` to ``high[g][box]``): no more than the shape's
+    distance to the box."""
+    x0, x1, x2 = sums
+    low0, low1, low2 = (column[:boxes] for column in low)
+    high0, high1, high2 = (column[:boxes] for column in high)
+    return [
+        (lo0 - x0 if x0 < lo0 else x0 - hi0 if x0 > hi0 else 0.0)
+        + (lo1 - x1 if x1 < lo1 else x1 - hi1 if x1 > hi1 else 0.0)
+        + (lo2 - x2 if x2 < lo2 else x2 - hi2 if x2 > hi2 else 0.0)
+        for lo0, hi0, lo1, hi1, lo2, hi2 in zip(low0, high0, low1, high1, low2, high2, strict=True)
+    ]
 
 
 class _Patterns:
@@ -31,48 +79,124 @@ class _Patterns:
 
     A shape joins the nearest box when the grown box stays within ``vigilance`` of the range per
     dimension; otherwise it becomes a box of its own (the idea of Adaptive Resonance Theory with
-    complement coding, in geometric form). At most ``capacity`` boxes are kept.
+    complement coding, in geometric form). At most ``capacity`` boxes are kept, their bounds in flat
+    arrays of C doubles (box ``i`` at ``[i * dims, (i + 1) * dims)``).
+
+    The nearest box is found exactly without measuring most boxes: the dimensions fall into three groups,
+    and each box keeps the sums of its low and high bounds per group.  A shape is at least as far from a
+    box as its own sum per group is from the box's range of sums (the triangle inequality), so boxes are
+    measured in the order of that bound and only while it is below the nearest distance found.
     """
 
-    __slots__ = ("_capacity", "_high", "_last_seen", "_low", "_vigilance")
+    __slots__ = (
+        "_capacity",
+        "_dims",
+        "_group_high",
+        "_group_low",
+        "_groups",
+        "_high",
+        "_last_nearest",
+        "_last_seen",
+        "_low",
+        "_vigilance",
+    )
 
     def __init__(self, vigilance: float, capacity: int) -> None:
         self._vigilance = vigilance
         self._capacity = capacity
-        self._low: np.ndarray | None = None
-        self._high: np.ndarray | None = None
-        self._last_seen = np.zeros(0, dtype=np.int64)
+        self._dims = 0
+        self._groups: tuple[tuple[int, int], ...] = ()
+        self._low = array("d")
+        self._high = array("d")
+        self._group_low = [array("d") for _ in range(3)]
+        self._group_high = [array("d") for _ in range(3)]
+        self._last_seen = array("q")
+        self._last_nearest = 0
 
-    def learn(self, shape: np.ndarray, unit: float, now: int) -> tuple[bool, float]:
+    def __len__(self) -> int:
+        return len(self._last_seen)
+
+    def learn(self, shape: list[float], unit: float, now: int) -> tuple[bool, float]:
         """Learn ``shape``; (whether it started a new pattern, its distance to the nearest known one).
 
         Distances are mean absolute per-dimension distances in units of ``unit`` (the recent range).
         """
-        if self._low is None or self._high is None:
-            self._low, self._high = shape[None, :].copy(), shape[None, :].copy()
-            self._last_seen = np.array([now])
+        dims = len(shape)
+        if not self._last_seen:
+            self._dims = dims
+            self._groups = tuple(itertools.pairwise(round(g * dims / 3) for g in range(4)))
+            self._put(0, shape, shape, now)
             return False, 0.0
-        norm = unit * shape.size
-        outside = np.maximum(self._low - shape, 0.0) + np.maximum(shape - self._high, 0.0)
-        distances = outside.sum(axis=1) / norm
-        nearest = int(np.argmin(distances))
-        grown_low = np.minimum(self._low[nearest], shape)
-        grown_high = np.maximum(self._high[nearest], shape)
-        if float((grown_high - grown_low).sum()) / norm <= self._vigilance:
-            self._low[nearest], self._high[nearest] = grown_low, grown_high
-            self._last_seen[nearest] = now
-            return False, float(distances[nearest])
-        if len(self._low) >= self._capacity:
-            stalest = int(np.argmin(self._last_seen))
-            self._low[stalest], self._high[stalest], self._last_seen[stalest] = shape, shape, now
+        norm = unit * dims
+        nearest, distance = self._nearest(shape, norm)
+        self._last_nearest = nearest
+        start, end = nearest * dims, (nearest + 1) * dims
+        grown_low = [min(lo, x) for lo, x in zip(self._low[start:end], shape, strict=True)]
+        grown_high = [max(hi, x) for hi, x in zip(self._high[start:end], shape, strict=True)]
+        extent = pairwise_sum([hi - lo for lo, hi in zip(grown_low, grown_high, strict=True)])
+        if extent / norm <= self._vigilance:
+            self._put(nearest, grown_low, grown_high, now)
+            return False, distance
+        last_seen = self._last_seen
+        slot = last_seen.index(min(last_seen)) if len(last_seen) >= self._capacity else len(last_seen)
+        self._put(slot, shape, shape, now)
+        return True, distance
+
+    def _put(self, box: int, low: list[float], high: list[float], now: int) -> None:
+        """Set box ``box`` (one past the last: a new box)."""
+        if box == len(self._last_seen):
+            self._low.extend(low)
+            self._high.extend(high)
+            self._last_seen.append(now)
+            for column in (*self._group_low, *self._group_high):
+                column.append(0.0)
         else:
-            self._low = np.vstack([self._low, shape])
-            self._high = np.vstack([self._high, shape])
-            self._last_seen = np.append(self._last_seen, now)
-        return True, float(distances[nearest])
+            start, end = box * self._dims, (box + 1) * self._dims
+            self._low[start:end] = array("d", low)
+            self._high[start:end] = array("d", high)
+            self._last_seen[box] = now
+        for g, (a, b) in enumerate(self._groups):
+            self._group_low[g][box] = sum(low[a:b])
+            self._group_high[g][box] = sum(high[a:b])
+
+    def _nearest(self, shape: list[float], norm: float) -> tuple[int, float]:
+        """The box nearest to ``shape`` (the first of equals) and the distance to it, divided by ``norm``."""
+        dims, low, high, last = self._dims, self._low, self._high, self._last_nearest
+        start, end = last * dims, (last + 1) * dims
+        best = pairwise_sum(
+            [
+                lo - x if x < lo else x - hi if x > hi else 0.0
+                for lo, hi, x in zip(low[start:end], high[start:end], shape, strict=True)
+            ]
+        )
+        sums = [sum(shape[a:b]) for a, b in self._groups]
+        magnitude = sum(map(abs, sums))
+        limit = best + _BOUND_SLACK * (best + magnitude)
+        # Inside the box nearest last time, only an earlier box can be as near (the first of equals wins).
+        boxes = last if best == 0.0 else len(self._last_seen)
+        bounds = _distance_bounds(sums, self._group_low, self._group_high, boxes)
+        candidates = [box for box, bound in enumerate(bounds) if bound <= limit]
+        candidates.sort(key=bounds.__getitem__)
+        measured = {last: best}
+        for box in candidates:
+            if bounds[box] > limit:
+                break
+            start, end = box * dims, (box + 1) * dims
+            outside = [
+                lo - x if x < lo else x - hi if x > hi else 0.0
+                for lo, hi, x in zip(low[start:end], high[start:end], shape, strict=True)
+            ]
+            if sum(outside) > limit:
+                continue  # farther than a box already measured: only the order of additions differs
+            measured[box] = distance = pairwise_sum(outside)
+            if distance < best:
+                best = distance
+                limit = best + _BOUND_SLACK * (best + magnitude)
+        nearest = min(measured, key=lambda box: (measured[box] / norm, box))
+        return nearest, measured[nearest] / norm
 
 
-class PatternNoveltyDetector:
+class PatternNoveltyDetector(UnbandedDetector):
     """Scores the moment the recent shape of the series differs from every shape learned before.
 
     Points are grouped into steps of ``step_points``; each step keeps its value farthest from the running
@@ -94,6 +218,7 @@ class PatternNoveltyDetector:
 
     def __init__(self, config: PatternConfig | None = None) -> None:
         self.config = config or PatternConfig()
+        self.full_scale_log10 = self.config.calibration.full_scale_log10
         cfg = self.config
         self._block: list[float] = []
         self._level: float | None = None
@@ -106,15 +231,12 @@ class PatternNoveltyDetector:
         self._last_notable: int | None = None
         self._scoring_from = cfg.min_points + cfg.step_points * cfg.calibration.warmup_points
 
-    def update(self, timestamp: float, value: float) -> AnomalyResult:
+    def probability(self, timestamp: float, value: float) -> float:
         self._points += 1
         self._block.append(value)
-        probability = 1.0
         if len(self._block) == self.config.step_points:
-            probability = self._end_step()
-        return AnomalyResult.unbanded(
-            self.name, timestamp, value, probability, self.config.calibration.full_scale_log10
-        )
+            return self._end_step()
+        return 1.0
 
     def _end_step(self) -> float:
         cfg = self.config
@@ -130,9 +252,7 @@ class PatternNoveltyDetector:
             return 1.0
         low, high = min(self._steps_for_range), max(self._steps_for_range)
         unit = max(high - low, 1e-9 * max(1.0, abs(high)))
-        started, distance = self._patterns.learn(
-            shape_features(np.fromiter(self._shape, float, cfg.window_steps)), unit, self._steps
-        )
+        started, distance = self._patterns.learn(shape_features(list(self._shape)), unit, self._steps)
         quiet = self._last_notable is not None and self._steps - self._last_notable <= cfg.quiet_steps
         if not started or quiet or self._points < cfg.min_points:
             self._calibrator.observe(0.0)  # no new pattern counted at this step

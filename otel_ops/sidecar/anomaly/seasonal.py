@@ -206,8 +206,9 @@ class SeasonalBaselineDetector:
         best = self._best_candidate()
         self.seasonal_active = best > 0
         expected = forecasts[best]
-        result = AnomalyResult(timestamp=timestamp, value=value, score=0.0)
-        if expected is not None:
+        if expected is None:
+            result = AnomalyResult(timestamp=timestamp, value=value, score=0.0)
+        else:
             sigma = self._candidates[best].scale.sigma(expected)
             half_width = cfg.band_z * sigma
             probability = 1.0

@@ -43,9 +43,9 @@ class SpikeLevelShiftDetector:
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         cfg = self.config
-        result = AnomalyResult(timestamp=timestamp, value=value, score=0.0)
-
-        if len(self._recent) == self._recent.maxlen:
+        if len(self._recent) < self._recent.maxlen:
+            result = AnomalyResult(timestamp=timestamp, value=value, score=0.0)
+        else:
             expected = median(self._recent)
             sigma = self._errors.sigma(expected)
             error = value - expected
