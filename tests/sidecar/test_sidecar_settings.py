@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,25 @@ def test_bad_anomaly_jobs_file(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(cli, ["sidecar"], env={"OTEL_OPS_ANOMALY_JOBS_FILE": str(path)})
     assert result.exit_code == 2 and "interval_seconds" in result.output
+
+
+@pytest.mark.parametrize(
+    ("detector", "message"),
+    [
+        ("{seasonal: {periods_seconds: [0]}}", "periods_seconds [0] shorter than slot_seconds (900)"),
+        ("{seasonal: {periods_seconds: [86400, 600]}}", "periods_seconds [600] shorter than slot_seconds"),
+        ("{pattern: {window_steps: 6}}", "must be a power of two (a shape is halved down to one level)"),
+    ],
+)
+def test_detector_settings_a_job_could_not_score_with_are_refused(
+    tmp_path: Path, detector: str, message: str
+) -> None:
+    """Refused when the file is read, not when the job first scores (a division by zero, a shape that
+    cannot be halved)."""
+    path = tmp_path / "jobs.yaml"
+    path.write_text(f"jobs:\n  - name: x\n    query: up\n    detector: {detector}\n")
+    with pytest.raises(JobsFileError, match=re.escape(message)):
+        load_jobs(path)
 
 
 def test_jobs_with_equal_detector_settings_share_one_copy(tmp_path: Path) -> None:

@@ -59,6 +59,16 @@ class SeasonalConfig(_Settings):
     direction: Direction = "both"
     calibration: CalibrationConfig = CalibrationConfig()
 
+    @model_validator(mode="after")
+    def _periods_hold_slots(self) -> SeasonalConfig:
+        short = [period for period in self.periods_seconds if period < self.slot_seconds]
+        if short:
+            raise ValueError(
+                f"periods_seconds {short} shorter than slot_seconds ({self.slot_seconds}): a period is cut"
+                " into slots, so each must be at least one slot long (86400 for a day, 604800 for a week)"
+            )
+        return self
+
 
 class SpikeConfig(_Settings):
     """Fast detector: one-step spikes against a short median, and level shifts against a longer reference."""
