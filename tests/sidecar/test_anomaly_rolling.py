@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from otel_ops.sidecar.anomaly.rolling import SortedWindow
+from otel_ops.sidecar.anomaly.rolling import Ring, SortedWindow
 
 values = st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 3)), min_size=1, max_size=200)
 
@@ -70,3 +70,12 @@ def test_blocks_hand_over_each_complete_block_once() -> None:
     blocks = Blocks(3)
     handed = [list(block) for value in range(8) if (block := blocks.add(float(value))) is not None]
     assert handed == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]  # 6 and 7 wait for their block to fill
+
+
+def test_ring_keeps_the_last_values_and_returns_the_one_it_overwrites() -> None:
+    ring = Ring(3)
+    assert [ring.push(v) for v in (4.0, -1.0, 9.0, 2.0, 7.0)] == [None, None, None, 4.0, -1.0]
+    assert len(ring) == 3 and (ring.minimum(), ring.maximum()) == (2.0, 9.0)
+    assert ring.push(0.5) == 9.0 and ring.maximum() == 7.0
+    with pytest.raises(ValueError, match="capacity"):
+        Ring(0)

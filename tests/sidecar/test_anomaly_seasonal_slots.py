@@ -64,3 +64,20 @@ def test_flat_slots_match_lists_under_jitter_repeats_and_clock_steps(seed: int, 
         expected = reference.forecast(probe)
         _, slot_profile = profile.forecast(probe)
         assert slot_profile == expected
+
+
+def test_a_clock_that_jumps_further_than_cycles_are_counted_starts_the_profile_over() -> None:
+    """Cycles are counted in 4 bytes from the first one learnt; a timestamp more cycles away than that
+    (a millisecond timestamp read as seconds on a 1-minute period) forgets the slots instead of failing."""
+    period = 60
+    config = SeasonalConfig(periods_seconds=(period,), slot_seconds=60, learn_seconds=60, min_cycles=2)
+    profile = _SeasonalProfile(period, config)
+    start = 1_700_006_400.0
+    for i in range(10):
+        profile._store(start + i * period, 5.0)
+    assert profile.forecast(start + 10 * period) == (5.0, 5.0)
+    far = start * 1000.0  # about 2.8e10 one-minute cycles later
+    profile._store(far, 7.0)
+    assert profile.forecast(far + period) == (None, None)  # one cycle learnt since the jump
+    profile._store(far + period, 7.0)
+    assert profile.forecast(far + 2 * period) == (7.0, 7.0)

@@ -15,7 +15,7 @@ from otel_ops.sidecar.anomaly.frozen import FrozenValueDetector
 from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
 from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
-from otel_ops.sidecar.anomaly.rolling import SortedWindow
+from otel_ops.sidecar.anomaly.rolling import Ring, SortedWindow
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
 from otel_ops.sidecar.anomaly.step_scaling import scale_to_step
@@ -116,7 +116,7 @@ class EnsembleDetector:
             if d is not None
         )
         self._shared_windows = tuple(self._shared_values.values())
-        self._recent_scores: deque[float] = deque(maxlen=max(cfg.repeat_window_points, 1))
+        self._recent_scores = Ring(max(cfg.repeat_window_points, 1))
         self._capped_evidence: deque[tuple[int, float]] = deque()  # (point, evidence) of recent 1.0 scores
         self._points = 0
         self._points_since_alert: int | None = None
@@ -259,7 +259,7 @@ class EnsembleDetector:
         self._points += 1
         while capped and capped[0][0] < point - len(recent):
             capped.popleft()
-        new_high = not recent or score > max(recent)
+        new_high = not recent or score > recent.maximum()
         # Scores tie at 1.0, evidence does not: at the capped score, evidence ten times stronger than any
         # recent point's (an outage right after a false alert at 1.0) is damped no lower than the alert
         # score, so a higher alert score does not hide it. Below the cap such evidence always scores
@@ -267,7 +267,7 @@ class EnsembleDetector:
         stronger = (
             not new_high and score >= 1.0 and evidence > max(e for _, e in capped) + NEW_INCIDENT_DECADES
         )
-        recent.append(score)
+        recent.push(score)
         if score >= 1.0:
             capped.append((point, evidence))
         if new_high:

@@ -8,6 +8,7 @@ from array import array
 from collections import deque
 
 from otel_ops.sidecar.anomaly.config import PatternConfig
+from otel_ops.sidecar.anomaly.rolling import Ring
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
 from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
@@ -222,7 +223,7 @@ class PatternNoveltyDetector(UnbandedDetector):
         cfg = self.config
         self._block: list[float] = []
         self._level: float | None = None
-        self._steps_for_range: deque[float] = deque(maxlen=max(2, cfg.range_points // cfg.step_points))
+        self._steps_for_range = Ring(max(2, cfg.range_points // cfg.step_points))
         self._shape: deque[float] = deque(maxlen=cfg.window_steps)
         self._patterns = _Patterns(cfg.vigilance, cfg.max_patterns)
         self._calibrator = TailCalibrator.from_config(cfg.calibration)
@@ -245,12 +246,12 @@ class PatternNoveltyDetector(UnbandedDetector):
         reference = mean if self._level is None else self._level
         extreme = max(block, key=lambda v: abs(v - reference))
         self._level = mean if self._level is None else 0.5 * (self._level + mean)
-        self._steps_for_range.append(extreme)
+        self._steps_for_range.push(extreme)
         self._shape.append(extreme)
         self._steps += 1
         if len(self._shape) < cfg.window_steps:
             return 1.0
-        low, high = min(self._steps_for_range), max(self._steps_for_range)
+        low, high = self._steps_for_range.minimum(), self._steps_for_range.maximum()
         unit = max(high - low, 1e-9 * max(1.0, abs(high)))
         started, distance = self._patterns.learn(shape_features(list(self._shape)), unit, self._steps)
         quiet = self._last_notable is not None and self._steps - self._last_notable <= cfg.quiet_steps

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from array import array
 from statistics import median
 
-from otel_ops.sidecar.anomaly.rolling import Blocks, SortedWindow
+from otel_ops.sidecar.anomaly.rolling import Blocks, Ring, SortedWindow
 
 MAD_TO_SIGMA = 1.4826
 MEAN_ABS_TO_SIGMA = 1.2533
@@ -23,14 +22,13 @@ class ErrorScale:
     errors costs what a day of 5-minute ones does.
     """
 
-    __slots__ = ("_abs_errors", "_blocks", "_means", "_means_head", "_sum")
+    __slots__ = ("_abs_errors", "_blocks", "_means", "_sum")
 
     def __init__(self, capacity: int, block_points: int = 1) -> None:
         self._abs_errors = SortedWindow(capacity)
         self._sum = 0.0
         self._blocks = Blocks(block_points) if block_points > 1 else None
-        self._means = array("d")  # block means, a ring like the window's
-        self._means_head = 0
+        self._means = Ring(capacity)  # block means, as many as the window's block medians
 
     def __len__(self) -> int:
         return len(self._abs_errors)
@@ -48,13 +46,9 @@ class ErrorScale:
             return
         self._abs_errors.push(median(block))
         mean = sum(block) / len(block)
-        means = self._means
-        if len(means) < self._abs_errors.capacity:
-            means.append(mean)
-        else:
-            self._sum -= means[self._means_head]
-            means[self._means_head] = mean
-            self._means_head = (self._means_head + 1) % len(means)
+        evicted = self._means.push(mean)
+        if evicted is not None:
+            self._sum -= evicted
         self._sum += mean
 
     def sigma(self, reference_level: float) -> float:

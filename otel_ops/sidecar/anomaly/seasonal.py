@@ -13,6 +13,8 @@ from otel_ops.sidecar.anomaly.robust_scale import ErrorScale
 from otel_ops.sidecar.anomaly.signed_surprise import signed_surprise
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator, probability_to_score
 
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
 
 class _SeasonalProfile:
     """Recent values per time-of-period slot, and a robust level offset against them.
@@ -28,6 +30,7 @@ class _SeasonalProfile:
         "_block",
         "_block_index",
         "_capacity",
+        "_cycle_origin",
         "_cycles_kept",
         "_learn_seconds",
         "_max_values",
@@ -56,7 +59,9 @@ class _SeasonalProfile:
         slots = -(-period_seconds // config.slot_seconds)
         self._values = array("d", [0.0]) * (slots * self._capacity)  # per slot, oldest first
         self._sizes = array("H", [0]) * slots
-        self._run_cycles = array("q", [0]) * (slots * kept)  # per slot, ``cycle, count`` runs, oldest first
+        # Per slot, ``cycle, count`` runs, oldest first; cycles counted from the first one learnt (4 bytes).
+        self._run_cycles = array("i", [0]) * (slots * kept)
+        self._cycle_origin: int | None = None
         self._run_counts = array("H", [0]) * (slots * kept)
         self._runs = array("H", [0]) * slots
         self._medians = array("d", [0.0]) * slots  # kept up to date as the slot learns
@@ -81,7 +86,10 @@ class _SeasonalProfile:
     def forecast(self, timestamp: float) -> tuple[float | None, float | None]:
         """(forecast, slot profile) for this timestamp, or (None, None) while the slot is not learned."""
         index, cycle = self._locate(timestamp)
-        if not self._runs[index] or self._run_cycles[index * self._cycles_kept] > cycle - self._min_cycles:
+        if not self._runs[index]:
+            return None, None
+        assert self._cycle_origin is not None  # set by the first value learnt
+        if self._run_cycles[index * self._cycles_kept] > cycle - self._cycle_origin - self._min_cycles:
             return None, None
         profile = self._medians[index]
         offset = median(self._offsets) if self._offsets else 0.0
@@ -95,6 +103,9 @@ class _SeasonalProfile:
 
     def _store(self, timestamp: float, value: float) -> None:
         index, cycle = self._locate(timestamp)
+        if self._cycle_origin is None or not _INT32_MIN <= cycle - self._cycle_origin <= _INT32_MAX:
+            self._restart(cycle)  # the first value, or a clock that moved by decades: nothing learnt holds
+        cycle -= self._cycle_origin
         first_run = index * self._cycles_kept
         run_cycles, run_counts = self._run_cycles, self._run_counts
         while self._runs[index] and run_cycles[first_run] <= cycle - self._cycles_kept:
@@ -117,6 +128,12 @@ class _SeasonalProfile:
         self._values[first + size] = value
         self._sizes[index] = size + 1
         self._medians[index] = median(self._values[first : first + size + 1])
+
+    def _restart(self, cycle: int) -> None:
+        """Forget every slot; cycles are counted from ``cycle`` on."""
+        self._cycle_origin = cycle
+        for counters in (self._sizes, self._runs):
+            counters[:] = array(counters.typecode, [0]) * len(counters)
 
     def _drop(self, index: int, count: int) -> None:
         """Forget the slot's oldest ``count`` values (and the runs they empty)."""
