@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import statistics
+import sys
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from otel_ops.sidecar.anomaly.rolling import Ring, SortedWindow
+from otel_ops.sidecar.anomaly.rolling import CompactSortedWindow, Ring, SortedWindow, sorted_window
 
-values = st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 3)), min_size=1, max_size=200)
+values = st.lists(
+    st.one_of(
+        st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 3)),
+        st.sampled_from([0.0, -0.0, 1.0, 2.0]),  # ties: a quantised series, zero of either sign
+    ),
+    min_size=1,
+    max_size=200,
+)
 
 
+@pytest.mark.parametrize("window_class", [SortedWindow, CompactSortedWindow])
 @settings(max_examples=150, deadline=None)
-@given(values, st.integers(1, 40), st.floats(0.0, 1.0))
-def test_window_matches_the_last_values(pushed: list[float], capacity: int, q: float) -> None:
-    window = SortedWindow(capacity)
+@given(pushed=values, capacity=st.integers(1, 40), q=st.floats(0.0, 1.0))
+def test_window_matches_the_last_values(
+    window_class: type[SortedWindow], pushed: list[float], capacity: int, q: float
+) -> None:
+    window = window_class(capacity)
     for index, value in enumerate(pushed):
         evicted = window.push(value)
         assert evicted == (pushed[index - capacity] if index >= capacity else None)
@@ -26,7 +37,7 @@ def test_window_matches_the_last_values(pushed: list[float], capacity: int, q: f
         assert len(window) == len(last)
         assert window.median() == statistics.median(last)
         assert window.minimum() == ordered[0] and window.maximum() == ordered[-1]
-        assert window.largest(3) == ordered[-3:]
+        assert window.largest(3) == ordered[-3:] and window.smallest(2) == ordered[:2]
         assert window.count_at_least(value) == sum(1 for v in last if v >= value)
         assert window.count_above(value) == sum(1 for v in last if v > value)
         target = value + 0.5
@@ -79,3 +90,21 @@ def test_ring_keeps_the_last_values_and_returns_the_one_it_overwrites() -> None:
     assert ring.push(0.5) == 9.0 and ring.maximum() == 7.0
     with pytest.raises(ValueError, match="capacity"):
         Ring(0)
+
+
+def test_large_windows_keep_their_order_as_ring_positions() -> None:
+    """A week of 1-minute values costs 10 bytes per value instead of 16, with the same answers."""
+    assert type(sorted_window(10_080)) is CompactSortedWindow and type(sorted_window(288)) is SortedWindow
+    rng = np.random.default_rng(2)
+    pushed = np.round(rng.normal(0.0, 1.0, 30_000), 1).tolist()  # many ties
+    compact, plain = CompactSortedWindow(10_080), SortedWindow(10_080)
+    for value in pushed:
+        assert compact.push(value) == plain.push(value)
+    for q in (0.0, 0.25, 0.5, 0.99, 1.0):
+        assert compact.quantile(q) == plain.quantile(q)
+    assert compact.median() == plain.median() and compact.nearest_distance(0.05) == plain.nearest_distance(
+        0.05
+    )
+    compact_bytes = sys.getsizeof(compact._arrivals) + sys.getsizeof(compact._order)
+    plain_bytes = sys.getsizeof(plain._arrivals) + sys.getsizeof(plain._sorted)
+    assert compact_bytes < 0.7 * plain_bytes

@@ -6,7 +6,7 @@ import math
 from collections import deque
 
 from otel_ops.sidecar.anomaly.config import AbsenceConfig
-from otel_ops.sidecar.anomaly.rolling import SortedWindow
+from otel_ops.sidecar.anomaly.rolling import SortedWindow, sorted_window
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
 from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
@@ -101,7 +101,7 @@ class BurstAbsenceDetector(UnbandedDetector):
         self.name = name
         cfg = self.config
         self._owns_values = values is None
-        self._values = SortedWindow(cfg.window_points) if values is None else values
+        self._values = sorted_window(cfg.window_points) if values is None else values
         self._calibrator = TailCalibrator.from_config(cfg.calibration)
         self._active: deque[tuple[int, int]] = deque()  # (index, log2 bin of the gap before it, or -1)
         self._gap_bins = [0] * _GAP_BINS

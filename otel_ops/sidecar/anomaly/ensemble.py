@@ -15,7 +15,7 @@ from otel_ops.sidecar.anomaly.frozen import FrozenValueDetector
 from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
 from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
-from otel_ops.sidecar.anomaly.rolling import Ring, SortedWindow
+from otel_ops.sidecar.anomaly.rolling import Ring, sorted_window
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
 from otel_ops.sidecar.anomaly.step_scaling import scale_to_step
@@ -87,7 +87,7 @@ class EnsembleDetector:
         # Value novelty and both absence detectors keep the same week of values: one copy serves them all.
         window_points = [c.window_points for c in (cfg.novelty, cfg.absence, cfg.activity_absence) if c]
         self._shared_values = {
-            points: SortedWindow(points) for points in set(window_points) if window_points.count(points) > 1
+            points: sorted_window(points) for points in set(window_points) if window_points.count(points) > 1
         }
         shared = self._shared_values.get
         self.novelty = (

@@ -7,7 +7,7 @@ from collections import deque
 
 from otel_ops.sidecar.anomaly.config import NoveltyConfig
 from otel_ops.sidecar.anomaly.records import RECORD_TAIL_POINTS, log10_record_probability
-from otel_ops.sidecar.anomaly.rolling import SortedWindow
+from otel_ops.sidecar.anomaly.rolling import SortedWindow, sorted_window
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
 from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
@@ -41,7 +41,7 @@ class ValueNoveltyDetector(UnbandedDetector):
         self.full_scale_log10 = self.config.calibration.full_scale_log10
         cfg = self.config
         self._owns_values = values is None
-        self._values = SortedWindow(cfg.window_points) if values is None else values
+        self._values = sorted_window(cfg.window_points) if values is None else values
         self._calibrator = TailCalibrator.from_config(cfg.calibration)
         self._point = 0
         # Per side (1 above, -1 below the window): recent records as (point, log10 of their probability).

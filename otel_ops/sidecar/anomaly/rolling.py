@@ -103,6 +103,108 @@ class SortedWindow:
         return self._arrivals[self._head]
 
 
+# Windows of at least this many values (a week of points, a week of distances) keep their order as ring
+# positions: 10 bytes per value instead of 16, for about a microsecond more per push.
+COMPACT_FROM_CAPACITY = 1024
+
+
+def sorted_window(capacity: int) -> SortedWindow:
+    """A window of the last ``capacity`` values with order statistics, compact when it is large."""
+    return CompactSortedWindow(capacity) if capacity >= COMPACT_FROM_CAPACITY else SortedWindow(capacity)
+
+
+class CompactSortedWindow(SortedWindow):
+    """A :class:`SortedWindow` that keeps its sorted order as positions in the ring of values (2 or 4 bytes
+    each) instead of a second copy of every value, with the same results.
+
+    Equal values are kept in arrival order (a value is inserted after its equals), so the value a full
+    window evicts, the oldest of all, is the first of its equals: found by one bisection.  Quantiles are
+    remembered until the next push: detectors that share the window ask for the same ones.
+    """
+
+    __slots__ = ("_key", "_order", "_quantiles")
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
+        self._order = array("H" if capacity <= 0xFFFF else "I")  # ring positions by value
+        self._key = self._arrivals.__getitem__
+        self._quantiles: dict[float, float] = {}
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def push(self, value: float) -> float | None:
+        arrivals, order, key = self._arrivals, self._order, self._key
+        self._quantiles.clear()
+        evicted = None
+        if len(arrivals) == self._capacity:
+            slot = self._head
+            evicted = arrivals[slot]
+            position = bisect_left(order, evicted, key=key)
+            assert order[position] == slot, "equal values out of arrival order"
+            del order[position]
+            arrivals[slot] = value
+            self._head = (slot + 1) % self._capacity
+        else:
+            slot = len(arrivals)
+            arrivals.append(value)
+        order.insert(bisect_right(order, value, key=key), slot)
+        return evicted
+
+    def median(self) -> float:
+        order, arrivals = self._order, self._arrivals
+        n = len(order)
+        if n == 0:
+            raise ValueError("median of an empty window")
+        mid = n // 2
+        if n % 2:
+            return arrivals[order[mid]]
+        return 0.5 * (arrivals[order[mid - 1]] + arrivals[order[mid]])
+
+    def quantile(self, q: float) -> float:
+        known = self._quantiles.get(q)
+        if known is not None:
+            return known
+        order, arrivals = self._order, self._arrivals
+        n = len(order)
+        if n == 0:
+            raise ValueError("quantile of an empty window")
+        position = q * (n - 1)
+        low = int(position)
+        if low >= n - 1:
+            value = arrivals[order[-1]]
+        else:
+            below, above = arrivals[order[low]], arrivals[order[low + 1]]
+            value = below + (above - below) * (position - low)
+        self._quantiles[q] = value
+        return value
+
+    def nearest_distance(self, value: float) -> float:
+        order, arrivals = self._order, self._arrivals
+        i = bisect_left(order, value, key=self._key)
+        below = value - arrivals[order[i - 1]] if i > 0 else math.inf
+        above = arrivals[order[i]] - value if i < len(order) else math.inf
+        return min(below, above)
+
+    def count_at_least(self, value: float) -> int:
+        return len(self._order) - bisect_left(self._order, value, key=self._key)
+
+    def count_above(self, value: float) -> int:
+        return len(self._order) - bisect_right(self._order, value, key=self._key)
+
+    def largest(self, k: int) -> list[float]:
+        return [self._arrivals[slot] for slot in self._order[-k:]] if k > 0 else []
+
+    def smallest(self, k: int) -> list[float]:
+        return [self._arrivals[slot] for slot in self._order[:k]] if k > 0 else []
+
+    def minimum(self) -> float:
+        return self._arrivals[self._order[0]]
+
+    def maximum(self) -> float:
+        return self._arrivals[self._order[-1]]
+
+
 class Ring:
     """The last ``capacity`` values as C doubles (8 bytes each instead of a float object and a pointer in a
     deque), in arrival order until full, then a ring whose oldest value is at ``_head``."""

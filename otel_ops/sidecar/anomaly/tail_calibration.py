@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 
 from otel_ops.sidecar.anomaly.config import CalibrationConfig
-from otel_ops.sidecar.anomaly.rolling import SortedWindow
+from otel_ops.sidecar.anomaly.rolling import sorted_window
 
 MIN_TAIL_POINTS = 8
 # Where doubles run out, not a cap on the evidence: scores stop at 1.0 (``probability_to_score``), but the
@@ -61,7 +61,7 @@ class TailCalibrator:
             raise ValueError("tail_fraction must be in (0, 0.5)")
         if block_points < 1:
             raise ValueError("block_points must be at least 1")
-        self._history = SortedWindow(history_points)
+        self._history = sorted_window(history_points)
         self._warmup = max(warmup_points, MIN_TAIL_POINTS * 2)
         # In blocks, the tail starts at the same quantile of the points: a larger share of the blocks' maxima.
         self._tail_fraction = tail_fraction
