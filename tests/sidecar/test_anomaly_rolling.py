@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from otel_ops.sidecar.anomaly.rolling import CompactSortedWindow, Ring, SortedWindow, sorted_window
+from otel_ops.sidecar.anomaly.rolling import CompactSortedWindow, IntQueue, Ring, SortedWindow, sorted_window
 
 values = st.lists(
     st.one_of(
@@ -108,3 +108,37 @@ def test_large_windows_keep_their_order_as_ring_positions() -> None:
     compact_bytes = sys.getsizeof(compact._arrivals) + sys.getsizeof(compact._order)
     plain_bytes = sys.getsizeof(plain._arrivals) + sys.getsizeof(plain._sorted)
     assert compact_bytes < 0.7 * plain_bytes
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 2**40), st.none()), max_size=2000))
+def test_int_queue_is_first_in_first_out_across_compactions(operations: list[int | None]) -> None:
+    """``None`` pops; anything else is appended. The queue answers like a deque throughout."""
+    from collections import deque
+
+    queue, reference = IntQueue(), deque[int]()
+    for operation in operations:
+        if operation is None:
+            if reference:
+                assert queue.popleft() == reference.popleft()
+            else:
+                with pytest.raises(IndexError):
+                    queue.popleft()
+        else:
+            queue.append(operation)
+            reference.append(operation)
+        assert len(queue) == len(reference) and bool(queue) == bool(reference)
+        assert (queue.first() if queue else None) == (reference[0] if reference else None)
+    assert list(queue) == list(reference)
+
+
+def test_int_queue_moves_what_is_left_to_the_front_once_half_was_popped() -> None:
+    queue = IntQueue()
+    for i in range(1000):
+        queue.append(i)
+    assert [queue.popleft() for _ in range(499)] == list(range(499))
+    assert len(queue._items) == 1000  # not yet half popped
+    assert queue.popleft() == 499
+    assert len(queue._items) == 500 and queue.first() == 500  # compacted: the popped half is gone
+    queue.append(1000)
+    assert list(queue) == list(range(500, 1001))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 
 from otel_ops.sidecar.anomaly.config import AbsenceConfig
-from otel_ops.sidecar.anomaly.rolling import SortedWindow, sorted_window
+from otel_ops.sidecar.anomaly.rolling import IntQueue, SortedWindow, sorted_window
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
 from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
@@ -103,7 +102,8 @@ class BurstAbsenceDetector(UnbandedDetector):
         self._owns_values = values is None
         self._values = sorted_window(cfg.window_points) if values is None else values
         self._calibrator = TailCalibrator.from_config(cfg.calibration)
-        self._active: deque[tuple[int, int]] = deque()  # (index, log2 bin of the gap before it, or -1)
+        self._active = IntQueue()  # indices of the active points in the window, oldest first
+        self._active_gaps = IntQueue("b")  # and the log2 bin of the gap before each, or -1
         self._gap_bins = [0] * _GAP_BINS
         self._last_active: int | None = None
         self._burst_starts: list[int] = []
@@ -193,13 +193,15 @@ class BurstAbsenceDetector(UnbandedDetector):
             gap_bin = min(_GAP_BINS - 1, int(math.log2(index - self._last_active)))
             self._gap_bins[gap_bin] += 1
             self._gaps_stale = True
-        self._active.append((index, gap_bin))
+        self._active.append(index)
+        self._active_gaps.append(gap_bin)
         self._last_active = index
         self._bursts_stale = True
 
     def _forget_before(self, horizon: int) -> None:
-        while self._active and self._active[0][0] < horizon:
-            _, gap_bin = self._active.popleft()
+        while self._active and self._active.first() < horizon:
+            self._active.popleft()
+            gap_bin = self._active_gaps.popleft()
             if gap_bin >= 0:
                 self._gap_bins[gap_bin] -= 1
                 self._gaps_stale = True
@@ -218,7 +220,7 @@ class BurstAbsenceDetector(UnbandedDetector):
         """Burst starts: active points more than the within-burst gap after the previous active point."""
         starts: list[int] = []
         previous: int | None = None
-        for index, _ in self._active:
+        for index in self._active:
             if previous is None or index - previous > self._merge_gap:
                 starts.append(index)
             previous = index

@@ -5,33 +5,35 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left, insort
-from collections import deque
 
 from otel_ops.sidecar.anomaly.config import FrozenConfig
+from otel_ops.sidecar.anomaly.rolling import IntQueue
 from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
 
 class RunLengths:
     """Lengths of the finished runs of repeated values (two points or more) that started in a window."""
 
-    __slots__ = ("_runs", "_sorted")
+    __slots__ = ("_lengths", "_sorted", "_starts")
 
     def __init__(self) -> None:
-        self._runs: deque[tuple[int, int]] = deque()  # (index of the run's first point, length)
+        self._starts = IntQueue()  # index of each run's first point, oldest first
+        self._lengths = IntQueue()  # and its length
         self._sorted = array("l")
 
     def __len__(self) -> int:
         return len(self._sorted)
 
     def add(self, start: int, length: int) -> None:
-        self._runs.append((start, length))
+        self._starts.append(start)
+        self._lengths.append(length)
         insort(self._sorted, length)
 
     def forget_before(self, horizon: int) -> None:
-        runs, lengths = self._runs, self._sorted
-        while runs and runs[0][0] < horizon:
-            _, length = runs.popleft()
-            del lengths[bisect_left(lengths, length)]
+        starts, ordered = self._starts, self._sorted
+        while starts and starts.first() < horizon:
+            starts.popleft()
+            del ordered[bisect_left(ordered, self._lengths.popleft())]
 
     def count_at_least(self, length: int) -> int:
         return len(self._sorted) - bisect_left(self._sorted, length)
@@ -73,7 +75,7 @@ class FrozenValueDetector(UnbandedDetector):
     def __init__(self, config: FrozenConfig | None = None) -> None:
         self.config = config or FrozenConfig()
         self.full_scale_log10 = self.config.full_scale_log10
-        self._repeats: deque[int] = deque()  # indices of points equal to the previous one, in the window
+        self._repeats = IntQueue()  # indices of points equal to the previous one, in the window
         self._runs = RunLengths()
         self._index = 0
         self._previous: float | None = None
@@ -85,7 +87,7 @@ class FrozenValueDetector(UnbandedDetector):
         self._index += 1
         horizon = index - cfg.window_points
         repeats = self._repeats
-        while repeats and repeats[0] <= horizon:
+        while repeats and repeats.first() <= horizon:
             repeats.popleft()
         self._runs.forget_before(horizon + 1)
 

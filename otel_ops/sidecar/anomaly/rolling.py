@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterator
 
 
 class SortedWindow:
@@ -238,6 +239,48 @@ class Ring:
 
     def maximum(self) -> float:
         return max(self._values)
+
+
+# A queue moves its remaining items to the front once this many (and half of it) were popped.
+_QUEUE_COMPACT_AFTER = 256
+
+
+class IntQueue:
+    """A first-in, first-out queue of integers as C values (8 bytes each, or 1 for ``typecode="b"``,
+    instead of an int object and a deque slot): what detectors keep per point over a window."""
+
+    __slots__ = ("_head", "_items")
+
+    def __init__(self, typecode: str = "q") -> None:
+        self._items = array(typecode)
+        self._head = 0
+
+    def __len__(self) -> int:
+        return len(self._items) - self._head
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._items[self._head :])
+
+    def append(self, item: int) -> None:
+        self._items.append(item)
+
+    def first(self) -> int:
+        """The oldest item (IndexError when empty)."""
+        if self._head == len(self._items):
+            raise IndexError("first of an empty queue")
+        return self._items[self._head]
+
+    def popleft(self) -> int:
+        items, head = self._items, self._head
+        if head == len(items):
+            raise IndexError("pop from an empty queue")
+        item = items[head]
+        head += 1
+        if head >= _QUEUE_COMPACT_AFTER and 2 * head >= len(items):
+            del items[:head]
+            head = 0
+        self._head = head
+        return item
 
 
 class Blocks:
