@@ -1,10 +1,12 @@
 """Memory of the anomaly jobs' detectors: resident memory of N series, each with a week of points.
 
-    .venv/bin/python -m bench.anomaly_memory [--series 100] [--step 300] [--days 8]
+    .venv/bin/python -m bench.anomaly_memory [--series 100] [--step 300] [--days 8] [--shape cycle]
 
 Builds one ``EnsembleDetector`` per series (default settings, the series' step as a live job passes it),
-feeds every series ``days`` of a noisy daily cycle so that every window is full, and reports the process'
-RSS before and after, per series, and the scoring throughput on one core.
+feeds every series ``days`` of points so that every window is full, and reports the process' RSS before
+and after, per series, and the scoring throughput on one core.  ``--shape cycle``: a noisy daily cycle;
+``--shape counts``: counts per step, small (Poisson, mean 1) with bursts on 30% of the points (log-normal),
+so values repeat and the absence detectors see bursts, as with errors or jobs counted per minute.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--series", type=int, default=100)
     parser.add_argument("--step", type=float, default=300.0, help="seconds between points")
     parser.add_argument("--days", type=float, default=8.0)
+    parser.add_argument(
+        "--shape", choices=("cycle", "counts"), default="cycle", help="what the series are like"
+    )
     parser.add_argument("--config", default="{}", help="EnsembleConfig settings as JSON (default: defaults)")
     args = parser.parse_args(argv)
     config = EnsembleConfig.model_validate_json(args.config)
@@ -44,7 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng = np.random.default_rng(0)
     started = time.perf_counter()
     for detector in detectors:
-        values = (cycle + rng.normal(0, 1, points)).tolist()
+        if args.shape == "counts":
+            bursts = rng.random(points) < 0.3
+            values = np.where(bursts, rng.lognormal(3.0, 1.0, points), rng.poisson(1.0, points)).tolist()
+        else:
+            values = (cycle + rng.normal(0, 1, points)).tolist()
         for timestamp, value in zip(timestamps, values, strict=True):
             detector.update(timestamp, value)
     elapsed = time.perf_counter() - started
@@ -52,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     per_series = (after - before) / args.series
     throughput = args.series * points / elapsed
     print(
-        f"{args.series} series, step {args.step:g} s, {points} points each:"
+        f"{args.series} series ({args.shape}), step {args.step:g} s, {points} points each:"
         f" RSS {before:.0f} -> {after:.0f} MB ({per_series:.2f} MB per series), {throughput:,.0f} points/s"
     )
     return 0
