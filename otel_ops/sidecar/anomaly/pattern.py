@@ -30,6 +30,9 @@ def shape_features(levels: list[float]) -> list[float]:
     return features
 
 
+# A box's distance is bounded from its sums over this many groups of dimensions (three per group for
+# shapes of 15).
+_BOUND_GROUPS = 5
 # A box whose bound exceeds the nearest distance found by less than this share of the values' magnitude
 # is measured anyway: a bound is a sum of rounded sums.
 _BOUND_SLACK = 1e-9
@@ -64,14 +67,15 @@ def _distance_bounds(sums: list[float], low: list[array], high: list[array], box
     """For the first ``boxes`` boxes, how far the shape's sums per group of dimensions (``sums``) lie
     outside the box's ranges of sums (``low[g][box]`` to ``high[g][box]``): no more than the shape's
     distance to the box."""
-    x0, x1, x2 = sums
-    low0, low1, low2 = (column[:boxes] for column in low)
-    high0, high1, high2 = (column[:boxes] for column in high)
+    x0, x1, x2, x3, x4 = sums
+    columns = [column[:boxes] for pair in zip(low, high, strict=True) for column in pair]
     return [
         (lo0 - x0 if x0 < lo0 else x0 - hi0 if x0 > hi0 else 0.0)
         + (lo1 - x1 if x1 < lo1 else x1 - hi1 if x1 > hi1 else 0.0)
         + (lo2 - x2 if x2 < lo2 else x2 - hi2 if x2 > hi2 else 0.0)
-        for lo0, hi0, lo1, hi1, lo2, hi2 in zip(low0, high0, low1, high1, low2, high2, strict=True)
+        + (lo3 - x3 if x3 < lo3 else x3 - hi3 if x3 > hi3 else 0.0)
+        + (lo4 - x4 if x4 < lo4 else x4 - hi4 if x4 > hi4 else 0.0)
+        for lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3, lo4, hi4 in zip(*columns, strict=True)
     ]
 
 
@@ -83,7 +87,7 @@ class _Patterns:
     complement coding, in geometric form). At most ``capacity`` boxes are kept, their bounds in flat
     arrays of C doubles (box ``i`` at ``[i * dims, (i + 1) * dims)``).
 
-    The nearest box is found exactly without measuring most boxes: the dimensions fall into three groups,
+    The nearest box is found exactly without measuring most boxes: the dimensions fall into five groups,
     and each box keeps the sums of its low and high bounds per group.  A shape is at least as far from a
     box as its own sum per group is from the box's range of sums (the triangle inequality), so boxes are
     measured in the order of that bound and only while it is below the nearest distance found.
@@ -109,8 +113,8 @@ class _Patterns:
         self._groups: tuple[tuple[int, int], ...] = ()
         self._low = array("d")
         self._high = array("d")
-        self._group_low = [array("d") for _ in range(3)]
-        self._group_high = [array("d") for _ in range(3)]
+        self._group_low = [array("d") for _ in range(_BOUND_GROUPS)]
+        self._group_high = [array("d") for _ in range(_BOUND_GROUPS)]
         self._last_seen = array("q")
         self._last_nearest = 0
 
@@ -125,7 +129,8 @@ class _Patterns:
         dims = len(shape)
         if not self._last_seen:
             self._dims = dims
-            self._groups = tuple(itertools.pairwise(round(g * dims / 3) for g in range(4)))
+            cuts = (round(g * dims / _BOUND_GROUPS) for g in range(_BOUND_GROUPS + 1))
+            self._groups = tuple(itertools.pairwise(cuts))
             self._put(0, shape, shape, now)
             return False, 0.0
         norm = unit * dims
@@ -183,16 +188,27 @@ class _Patterns:
             if bounds[box] > limit:
                 break
             start, end = box * dims, (box + 1) * dims
-            outside = [
-                lo - x if x < lo else x - hi if x > hi else 0.0
-                for lo, hi, x in zip(low[start:end], high[start:end], shape, strict=True)
-            ]
-            if sum(outside) > limit:
-                continue  # farther than a box already measured: only the order of additions differs
-            measured[box] = distance = pairwise_sum(outside)
-            if distance < best:
-                best = distance
-                limit = best + _BOUND_SLACK * (best + magnitude)
+            lows, highs = low[start:end], high[start:end]
+            total = 0.0
+            for lo, hi, x in zip(lows, highs, shape, strict=True):
+                if x < lo:
+                    total += lo - x
+                elif x > hi:
+                    total += x - hi
+                else:
+                    continue
+                if total > limit:
+                    break  # farther than a box already measured: only the order of additions differs
+            else:
+                measured[box] = distance = pairwise_sum(
+                    [
+                        lo - x if x < lo else x - hi if x > hi else 0.0
+                        for lo, hi, x in zip(lows, highs, shape, strict=True)
+                    ]
+                )
+                if distance < best:
+                    best = distance
+                    limit = best + _BOUND_SLACK * (best + magnitude)
         nearest = min(measured, key=lambda box: (measured[box] / norm, box))
         return nearest, measured[nearest] / norm
 
