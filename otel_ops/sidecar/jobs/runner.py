@@ -13,7 +13,9 @@ point for ``STALE_SERIES_SECONDS`` is forgotten (a pod that is gone), freeing it
 
 At most ``MAX_CONCURRENT_RUNS`` jobs fetch and score at once, and each query may take
 ``QUERY_TIMEOUT_SECONDS``: many jobs starting together (each backfilling its history) queue instead of
-timing out against Prometheus, and only a few fetched histories are in memory at a time.
+timing out against Prometheus, and only a few fetched histories are in memory at a time.  After a run that
+fetched at least ``SCORING_CHUNK_POINTS`` steps (a backfill, or catching up after an outage), the memory the
+C allocator kept of the fetched history goes back to the system (:mod:`otel_ops.sidecar.memory`).
 
 Each job is a non-critical health check (``anomaly-job:runs``, its name as component id) on
 ``/health/detailed``: failing after ``FAILING_RUNS`` failed runs in a row (the AnomalyJobFailing alert's
@@ -50,6 +52,7 @@ from otel_ops.sidecar.jobs.prometheus_api import (
     series_name,
 )
 from otel_ops.sidecar.jobs.state import JobState, iso, score_points
+from otel_ops.sidecar.memory import release_free_memory
 from otel_ops.sidecar.metrics import SidecarMetrics
 
 _logger = logging.getLogger("otel_ops.sidecar.jobs")
@@ -174,6 +177,9 @@ class AnomalyJobRunner:
         if start <= now:
             async with self._runs:
                 anomalies = await self._fetch_and_score(job, state, start, now)
+                if (now - start) / job.step >= SCORING_CHUNK_POINTS:  # a backfill, or catching up
+                    # The fetched history is gone: what the C allocator keeps of it goes back to the system.
+                    await asyncio.get_running_loop().run_in_executor(self._scoring, release_free_memory)
         await self._flush(state)
         return anomalies
 
