@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import gc
 import sys
 from collections.abc import Callable
 
@@ -30,7 +31,9 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 def release_free_memory() -> bool:
-    """Give the C allocator's free pages back to the operating system; whether it could be asked."""
+    """Free what only reference cycles keep alive (an HTTP response and its stream), then give the C
+    allocator's free pages back to the operating system; whether it could be asked."""
+    gc.collect()
     trim = _malloc_trim()
     if trim is None:
         return False

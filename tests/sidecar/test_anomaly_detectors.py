@@ -211,8 +211,9 @@ def test_an_error_spike_that_grows_ten_times_stronger_is_still_one_incident() ->
 
 def test_a_leak_alerts_once_as_it_starts_and_its_forecast_is_one_more_alert() -> None:
     # Memory with a daily cycle starts leaking towards its limit, its first values just above the week's
-    # maximum: the leak alerts 8 minutes in, nothing before it; the exhaustion forecast fires point after
-    # point from 3.6 hours in until the limit, one incident however long it fires.
+    # maximum: the leak alerts 8 minutes in, nothing before it, and points of the same incident (one alert
+    # in Alertmanager) as it grows; the exhaustion forecast fires point after point from 3.6 hours in until
+    # the limit, one incident however long it fires.
     series = generate("memory_leak", 104)
     assert series.anomaly is not None and series.limit is not None
     onset, end = series.anomaly
@@ -220,8 +221,9 @@ def test_a_leak_alerts_once_as_it_starts_and_its_forecast_is_one_more_alert() ->
     detector = EnsembleDetector(config, step_seconds=series.step_seconds)
     pairs = zip(series.timestamps.tolist(), series.values.tolist(), strict=True)
     alerts = [r for r in (detector.update(t, v) for t, v in pairs) if r.is_anomaly and r.timestamp < end]
-    [leak] = [r for r in alerts if onset - 3600 <= r.timestamp < onset + 3600]
+    leak, *worse = [r for r in alerts if onset - 3600 <= r.timestamp < onset + 3600]
     assert onset <= leak.timestamp <= onset + 15 * 60 and leak.incident_start == leak.timestamp
+    assert all(r.incident_start == leak.timestamp for r in worse)  # the same alert, refreshed
     forecast = [r for r in alerts if r.timestamp > onset + 3600]
     assert len(forecast) > 100 and all(r.components["exhaustion"] >= 0.5 for r in forecast)
     assert {r.incident_start for r in forecast} == {forecast[0].timestamp}
@@ -238,4 +240,5 @@ def test_a_daily_step_the_seasonal_baseline_expects_is_no_spike() -> None:
     results = run(EnsembleDetector(), timestamps, values)
     steps = [i for i in range(5 * POINTS_PER_DAY, t.size) if phase[i] in (96, 216)]
     assert min(results[i].components["spike"] for i in steps) > 0.15  # the fast detector alone is surprised
-    assert max(results[i].score for i in steps) < 0.05
+    # The seasonal baseline expects the steps: the score stays under half of the fast detector's surprise.
+    assert max(results[i].score for i in steps) < 0.5 * min(results[i].components["spike"] for i in steps)

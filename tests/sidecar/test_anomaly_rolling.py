@@ -52,6 +52,52 @@ def test_window_matches_the_last_values(
         )
 
 
+def single(value: float) -> float:
+    """``value`` rounded to single precision (beyond its range, to its largest finite value)."""
+    return float(np.float32(min(max(value, -3.4028234663852886e38), 3.4028234663852886e38)))
+
+
+@pytest.mark.parametrize("window_class", [SortedWindow, CompactSortedWindow])
+@settings(max_examples=150, deadline=None)
+@given(
+    pushed=st.lists(
+        st.one_of(
+            st.floats(allow_nan=False, allow_infinity=False),  # beyond single precision's range too
+            st.sampled_from([0.1, 0.1 + 1e-12, 0.0, 7.0]),  # equal once rounded
+        ),
+        min_size=1,
+        max_size=200,
+    ),
+    capacity=st.integers(1, 40),
+)
+def test_a_single_precision_window_answers_about_its_rounded_values(
+    window_class: type[SortedWindow], pushed: list[float], capacity: int
+) -> None:
+    """Each value is kept rounded to single precision, so equal-once-rounded values tie (and a compact
+    window still evicts the oldest of them), and no value becomes infinite."""
+    window, doubles = window_class(capacity, "f"), window_class(capacity)
+    for value in pushed:
+        assert window.push(value) == doubles.push(single(value))
+        assert window.kept(value) == single(value)
+        assert len(window) == len(doubles) and window.median() == doubles.median()
+        assert window.largest(4) == doubles.largest(4) and window.smallest(4) == doubles.smallest(4)
+        assert window.count_at_least(window.kept(value)) == doubles.count_at_least(single(value))
+        assert abs(window.maximum()) < float("inf") and abs(window.minimum()) < float("inf")
+
+
+def window_bytes(window: SortedWindow) -> int:
+    return sum(sys.getsizeof(getattr(window, name, b"")) for name in ("_arrivals", "_sorted", "_order"))
+
+
+@pytest.mark.parametrize("capacity", [720, 2016])  # the tail calibrators' histories
+def test_a_single_precision_window_takes_half_the_memory(capacity: int) -> None:
+    window, doubles = sorted_window(capacity, "f"), sorted_window(capacity)
+    for value in np.random.default_rng(4).exponential(1.0, capacity).tolist():
+        window.push(value)
+        doubles.push(value)
+    assert window_bytes(window) < 0.55 * window_bytes(doubles)
+
+
 def test_an_error_scale_in_blocks_measures_the_same_spread() -> None:
     # A day of 1-minute errors kept as 288 medians of five: the robust scale is that of every error, and a
     # quantised series (most errors exactly zero) still falls back to their mean magnitude.

@@ -97,6 +97,21 @@ def test_histories_keep_one_entry_per_reference_step_on_finer_series(
     assert spans.seasonal is not None and spans.seasonal.calibration.block_points == block
 
 
+def test_other_settings_given_explicitly_keep_the_error_windows_in_blocks() -> None:
+    """Seasonal slots or a spike's shift span set in a jobs file leave the day-long windows of errors as
+    the defaults keep them on a 1-minute series (288 block medians, not 1440 points); a window whose own
+    span is given is used as given, point by point."""
+    config = EnsembleConfig.model_validate(
+        {"seasonal": {"slot_seconds": 1800}, "spike": {"shift_points": 8, "error_points": 500}}
+    )
+    spans = scale_to_step(config, 60.0)
+    assert spans.seasonal is not None and spans.seasonal.slot_seconds == 1800
+    assert (spans.seasonal.error_points, spans.seasonal.block_points) == (288, 5)
+    assert spans.seasonal.calibration.block_points == 5
+    assert spans.spike is not None and (spans.spike.error_points, spans.spike.block_points) == (500, 1)
+    assert spans.spike.reference_points == 1440  # its own default, scaled point by point with its window
+
+
 def test_an_explicit_calibration_is_kept_point_by_point() -> None:
     config = EnsembleConfig.model_validate({"novelty": {"calibration": {"history_points": 500}}})
     spans = scale_to_step(config, 60.0)
@@ -108,7 +123,9 @@ def test_a_one_minute_seasonal_profile_learns_five_minute_medians() -> None:
     # A slot keeps one value per 5 minutes of each day (the median of its points), so a 1-minute series
     # keeps what a 5-minute one does and forecasts as well as with every point kept.
     def run(learn_seconds: float) -> tuple[list[float], int]:
-        config = SeasonalConfig(learn_seconds=learn_seconds, periods_seconds=(86_400,))
+        config = SeasonalConfig(
+            learn_seconds=learn_seconds, periods_seconds=(86_400,), slot_seconds=900, cycles_kept=4
+        )
         detector = SeasonalBaselineDetector(config)
         rng = np.random.default_rng(3)
         timestamps = START + np.arange(4 * 1440) * 60.0

@@ -62,7 +62,7 @@ def test_bad_anomaly_jobs_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("detector", "message"),
     [
-        ("{seasonal: {periods_seconds: [0]}}", "periods_seconds [0] shorter than slot_seconds (900)"),
+        ("{seasonal: {periods_seconds: [0]}}", "periods_seconds [0] shorter than slot_seconds (1800)"),
         ("{seasonal: {periods_seconds: [86400, 600]}}", "periods_seconds [600] shorter than slot_seconds"),
         ("{pattern: {window_steps: 6}}", "must be a power of two (a shape is halved down to one level)"),
     ],

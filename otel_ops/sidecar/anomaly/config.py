@@ -34,12 +34,12 @@ class SeasonalConfig(_Settings):
     """Robust seasonal baseline: same time of day / week, median over recent cycles plus a level offset."""
 
     periods_seconds: tuple[int, ...] = Field((86_400, 604_800), description="Seasonal periods to model.")
-    slot_seconds: int = Field(900, ge=1, description="Width of one time-of-period slot.")
-    cycles_kept: int = Field(4, ge=1, description="Past cycles kept per slot.")
+    slot_seconds: int = Field(1800, ge=1, description="Width of one time-of-period slot.")
+    cycles_kept: int = Field(3, ge=1, description="Past cycles kept per slot.")
     min_cycles: int = Field(2, ge=1, description="Cycles a slot must have seen before it forecasts.")
     max_values_per_slot: int = Field(64, ge=1)
     learn_seconds: float = Field(
-        300.0,
+        450.0,
         gt=0.0,
         description="Points within one such interval are learnt as one value, their median: a slot keeps as"
         " many values per cycle on 1-minute points as on 5-minute ones.",

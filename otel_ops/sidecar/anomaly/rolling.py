@@ -7,6 +7,8 @@ from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator
 
+FLOAT32_MAX = 3.4028234663852886e38  # the largest finite single-precision value
+
 
 class SortedWindow:
     """The last ``capacity`` values, kept both in arrival order (a ring) and sorted.
@@ -14,17 +16,25 @@ class SortedWindow:
     Insertion and eviction cost O(log n) comparisons plus a memmove of the sorted array, which is negligible
     for the few thousand values the detectors keep; order statistics are O(1).  Values are stored as C
     doubles (16 bytes per value for both orders, instead of about 40 as Python floats in a list and a deque).
+
+    ``typecode="f"`` keeps single precision (8 bytes per value): each value is rounded to it when pushed
+    (beyond its range, to its largest finite value), and every answer is about the rounded values.  For
+    windows of surprises, whose tail probability means nothing past its third digit; never for a series'
+    own values, where a float's 7 digits of a large level can be coarser than the series' noise.
     """
 
-    __slots__ = ("_arrivals", "_capacity", "_head", "_sorted")
+    __slots__ = ("_arrivals", "_capacity", "_head", "_single", "_sorted")
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, typecode: str = "d") -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
+        if typecode not in ("d", "f"):
+            raise ValueError("typecode must be 'd' (double) or 'f' (single precision)")
         self._capacity = capacity
-        self._arrivals = array("d")  # grows to capacity, then a ring whose oldest value is at _head
+        self._arrivals = array(typecode)  # grows to capacity, then a ring whose oldest value is at _head
         self._head = 0
-        self._sorted = array("d")
+        self._sorted = array(typecode)
+        self._single = array("f", [0.0]) if typecode == "f" else None  # rounds a value as it will be kept
 
     def __len__(self) -> int:
         return len(self._sorted)
@@ -35,6 +45,8 @@ class SortedWindow:
 
     def push(self, value: float) -> float | None:
         """Add a value; when the window is full, evict the oldest one and return it."""
+        if self._single is not None:
+            value = self.kept(value)
         arrivals = self._arrivals
         evicted = None
         if len(arrivals) == self._capacity:
@@ -47,6 +59,14 @@ class SortedWindow:
             arrivals.append(value)
         insort(self._sorted, value)
         return evicted
+
+    def kept(self, value: float) -> float:
+        """``value`` as this window keeps it (rounded to single precision, or as it is)."""
+        single = self._single
+        if single is None:
+            return value
+        single[0] = min(max(value, -FLOAT32_MAX), FLOAT32_MAX)
+        return single[0]
 
     def median(self) -> float:
         values = self._sorted
@@ -110,9 +130,10 @@ class SortedWindow:
 COMPACT_FROM_CAPACITY = 4096
 
 
-def sorted_window(capacity: int) -> SortedWindow:
+def sorted_window(capacity: int, typecode: str = "d") -> SortedWindow:
     """A window of the last ``capacity`` values with order statistics, compact when it is large."""
-    return CompactSortedWindow(capacity) if capacity >= COMPACT_FROM_CAPACITY else SortedWindow(capacity)
+    window = CompactSortedWindow if capacity >= COMPACT_FROM_CAPACITY else SortedWindow
+    return window(capacity, typecode)
 
 
 class CompactSortedWindow(SortedWindow):
@@ -126,8 +147,8 @@ class CompactSortedWindow(SortedWindow):
 
     __slots__ = ("_key", "_order", "_quantiles")
 
-    def __init__(self, capacity: int) -> None:
-        super().__init__(capacity)
+    def __init__(self, capacity: int, typecode: str = "d") -> None:
+        super().__init__(capacity, typecode)
         self._order = array("H" if capacity <= 0xFFFF else "I")  # ring positions by value
         self._key = self._arrivals.__getitem__
         self._quantiles: dict[float, float] = {}
@@ -136,6 +157,8 @@ class CompactSortedWindow(SortedWindow):
         return len(self._order)
 
     def push(self, value: float) -> float | None:
+        if self._single is not None:
+            value = self.kept(value)  # equal values must stay equal as kept, for eviction to find them
         arrivals, order, key = self._arrivals, self._order, self._key
         self._quantiles.clear()
         evicted = None

@@ -22,8 +22,8 @@ class _SeasonalProfile:
     Points are learnt per learning interval (``learn_seconds``, the reference step): the median of the
     interval's points, as one value at the interval's start. A slot therefore holds at most
     ``ceil(slot_seconds / learn_seconds)`` values per kept cycle whatever the series' step. The profile keeps
-    every slot in flat C arrays instead of an object per slot (a job keeps 768 slots per series, a day and a
-    week of 15-minute slots): a slot's values in time order, and the runs of cycles they were seen in.
+    every slot in flat C arrays instead of an object per slot (a job keeps 384 slots per series, a day and a
+    week of 30-minute slots): a slot's values in time order, and the runs of cycles they were seen in.
     """
 
     __slots__ = (

@@ -13,7 +13,7 @@ per-point cost on very short steps (there, "a week" becomes the last ``MAX_SPAN_
 Calibration histories are not scaled up on finer steps: they keep one entry per reference step (the
 largest surprise of a block of points, ``CalibrationConfig.block_points``); so do the day-long windows of
 forecast errors and the spike detector's reference (the median of a block), and seasonal slots learn one
-value per reference step (``SeasonalConfig.learn_seconds``), so a 1-minute series keeps about what a
+value per ``SeasonalConfig.learn_seconds`` whatever the step, so a 1-minute series keeps about what a
 5-minute one does.
 """
 
@@ -109,11 +109,12 @@ def scale_to_step(config: EnsembleConfig, step_seconds: float) -> EnsembleConfig
             continue  # not a detector's settings, a detector left out, or one without spans (exhaustion)
         all_default = name not in config.model_fields_set
         detector_updates = _scaled(detector, TIME_SPAN_FIELDS[type(detector)], factor, all_default)
-        if type(detector) in BLOCKED_WINDOWS and all_default and factor > 1.0:
+        blocked = BLOCKED_WINDOWS.get(type(detector), ())
+        explicit = detector.model_fields_set if not all_default else set()
+        if blocked and factor > 1.0 and not explicit & {*blocked, "block_points"}:
+            # The windows' own settings are defaults (others, such as seasonal slots, may be given).
             block = math.floor(factor)
-            detector_updates.update(
-                _scaled(detector, BLOCKED_WINDOWS[type(detector)], factor / block, all_default)
-            )
+            detector_updates.update(_scaled(detector, blocked, factor / block, all_default=True))
             detector_updates["block_points"] = block
         if name in CALIBRATED_PER_POINT:
             calibration: CalibrationConfig = detector.calibration

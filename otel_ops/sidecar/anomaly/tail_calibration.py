@@ -61,7 +61,7 @@ class TailCalibrator:
             raise ValueError("tail_fraction must be in (0, 0.5)")
         if block_points < 1:
             raise ValueError("block_points must be at least 1")
-        self._history = sorted_window(history_points)
+        self._history = sorted_window(history_points, "f")  # surprises: single precision is plenty
         self._warmup = max(warmup_points, MIN_TAIL_POINTS * 2)
         # In blocks, the tail starts at the same quantile of the points: a larger share of the blocks' maxima.
         self._tail_fraction = tail_fraction
@@ -91,7 +91,8 @@ class TailCalibrator:
         ``resolution``: the smallest difference in surprise that means anything (a measurement's own
         precision); the tail's scale is never taken below it, so a history of near-identical surprises
         does not make one a hair larger impossibly rare."""
-        probability = self._entry_probability(surprise, resolution)
+        # Compared as the history keeps it: a surprise equal to an earlier one ties with it.
+        probability = self._entry_probability(self._history.kept(surprise), resolution)
         if self._block == 1 or probability >= 1.0:
             return probability
         # The history holds block maxima: the chance of a block reaching ``surprise`` is spread over its
