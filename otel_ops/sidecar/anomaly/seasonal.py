@@ -19,7 +19,7 @@ _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 class _SeasonalProfile:
     """Recent values per time-of-period slot, and a robust level offset against them.
 
-    Points are learnt per learning interval (``learn_seconds``, the reference step): the median of the
+    Points are learnt per learning interval (``learn_seconds``, whatever the series' step): the median of the
     interval's points, as one value at the interval's start. A slot therefore holds at most
     ``ceil(slot_seconds / learn_seconds)`` values per kept cycle whatever the series' step. The profile keeps
     every slot in flat C arrays instead of an object per slot (a job keeps 384 slots per series, a day and a
