@@ -13,9 +13,11 @@ point for ``STALE_SERIES_SECONDS`` is forgotten (a pod that is gone), freeing it
 
 At most ``MAX_CONCURRENT_RUNS`` jobs fetch and score at once, and each query may take
 ``QUERY_TIMEOUT_SECONDS``: many jobs starting together (each backfilling its history) queue instead of
-timing out against Prometheus, and only a few fetched histories are in memory at a time.  After a run that
-fetched at least ``SCORING_CHUNK_POINTS`` steps (a backfill, or catching up after an outage), the memory the
-C allocator kept of the fetched history goes back to the system (:mod:`otel_ops.sidecar.memory`).
+timing out against Prometheus.  A run that fetches at least ``SCORING_CHUNK_POINTS`` steps (a backfill, or
+catching up after an outage) is a long history: such runs go one at a time, since scoring is one thread
+anyway and every history fetched while waiting for it would be held in memory (megabytes each); after one,
+the memory the C allocator kept of the fetched history goes back to the system
+(:mod:`otel_ops.sidecar.memory`).
 
 Each job is a non-critical health check (``anomaly-job:runs``, its name as component id) on
 ``/health/detailed``: failing after ``FAILING_RUNS`` failed runs in a row (the AnomalyJobFailing alert's
@@ -104,6 +106,7 @@ class AnomalyJobRunner:
         self.events = events
         self.states = {job.name: JobState() for job in jobs}
         self._runs = asyncio.Semaphore(MAX_CONCURRENT_RUNS)
+        self._long_runs = asyncio.Lock()
         self._scoring = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="anomaly-scoring")
 
     def start(self) -> list[asyncio.Task[None]]:
@@ -175,9 +178,10 @@ class AnomalyJobRunner:
         start = state.next_start if state.next_start is not None else now - job.backfill_seconds
         anomalies: list[AnomalyResult] = []
         if start <= now:
-            async with self._runs:
+            long_history = (now - start) / job.step >= SCORING_CHUNK_POINTS  # a backfill, or catching up
+            async with self._long_runs if long_history else contextlib.nullcontext(), self._runs:
                 anomalies = await self._fetch_and_score(job, state, start, now)
-                if (now - start) / job.step >= SCORING_CHUNK_POINTS:  # a backfill, or catching up
+                if long_history:
                     # The fetched history is gone: what the C allocator keeps of it goes back to the system.
                     await asyncio.get_running_loop().run_in_executor(self._scoring, release_free_memory)
         await self._flush(state)
