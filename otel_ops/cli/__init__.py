@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
-from otel_ops.cli import alerts, anomaly, backup, collector, demo, explain, init, run, sidecar, stack, stores
+# httpx loads its own command-line client (click, rich.syntax, pygments: about 2 MB) whenever click and rich
+# are installed. No otel-ops command runs it, and the sidecar is a long-running process: keep it unloaded.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+from otel_ops.cli import alerts, anomaly, backup, collector, demo, explain, init, run, sidecar, stack, stores  # noqa: E402
 
 app = typer.Typer(
     name="otel-ops",

@@ -80,6 +80,15 @@ def test_nothing_scores_before_min_points_values_were_seen() -> None:
     assert max(scores[:DAY]) == 0.0
 
 
+def test_values_seen_before_are_not_novel_though_single_precision_cannot_hold_them() -> None:
+    """The week of values is kept in single precision, and a new value is measured as it will be kept: a
+    series switching between 0.1 and 0.3 (neither has an exact single-precision form) is never novel."""
+    rng = np.random.default_rng(3)
+    runs = rng.integers(1, 30, 2000)
+    values = np.concatenate([np.full(n, (0.1, 0.3)[i % 2]) for i, n in enumerate(runs)])[: 10 * DAY]
+    assert max(run(ValueNoveltyDetector(), values)) == 0.0
+
+
 def test_a_record_in_a_dense_week_claims_no_more_than_its_rarity() -> None:
     """Requests per second at 1-minute points (counts / 60): nearly every value repeats one seen before,
     so a new maximum is far from the bulk's distances. The claim stays within reach of the probability

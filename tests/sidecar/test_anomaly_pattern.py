@@ -79,7 +79,8 @@ def _outside(low: list[float], high: list[float], shape: list[float]) -> float:
 @pytest.mark.parametrize("seed", range(6))
 def test_the_nearest_pattern_is_the_one_measuring_every_box_finds(seed: int) -> None:
     """The search skips boxes by a bound; it must find the box (the first of equals) that measuring
-    every box finds, at the same distance, among overlapping boxes, repeated shapes and large values."""
+    every box finds, at the same distance, among overlapping boxes, repeated shapes and large values.
+    Shapes are kept in single precision: the reference measures them as such, in double precision."""
     rng = np.random.default_rng(seed)
     offset = [0.0, 1e6][seed % 2]
     patterns = _Patterns(vigilance=0.05 * (1 + seed % 3), capacity=64)
@@ -87,7 +88,8 @@ def test_the_nearest_pattern_is_the_one_measuring_every_box_finds(seed: int) -> 
     last_seen: list[int] = []
     centres = rng.normal(offset, 10.0, (12, 15))
     for now in range(1500):
-        shape = (centres[rng.integers(12)] + rng.normal(0.0, rng.choice([0.0, 0.5, 3.0]), 15)).tolist()
+        drawn = centres[rng.integers(12)] + rng.normal(0.0, rng.choice([0.0, 0.5, 3.0]), 15)
+        shape = drawn.astype(np.float32).astype(float).tolist()
         unit = 40.0
         if not boxes:
             expected = (False, 0.0)
@@ -111,7 +113,7 @@ def test_the_nearest_pattern_is_the_one_measuring_every_box_finds(seed: int) -> 
                     boxes[stalest] = (shape, shape)
                     last_seen[stalest] = now
                 expected = (True, distances[nearest])
-        started, distance = patterns.learn(shape, unit, now)
+        started, distance = patterns.learn(drawn.tolist(), unit, now)
         assert started == expected[0]
         assert distance == pytest.approx(expected[1], rel=1e-12, abs=1e-15)
     assert len(patterns) == 64  # the capacity was reached: boxes were replaced too

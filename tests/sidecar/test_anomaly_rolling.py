@@ -121,6 +121,19 @@ def test_an_error_scale_in_blocks_measures_the_same_spread() -> None:
     assert blocks.sigma(0.0) == pytest.approx(every_error.sigma(0.0))
 
 
+def test_an_error_scale_in_single_precision_keeps_its_running_sum_exact() -> None:
+    """Magnitudes are kept in single precision and summed as kept: with most errors zero the scale is the
+    mean magnitude of the window, after thousands of errors left it as much as before."""
+    from otel_ops.sidecar.anomaly.robust_scale import MEAN_ABS_TO_SIGMA, ErrorScale
+
+    scale = ErrorScale(100)
+    stream = ([1234567.1] + [0.0] * 60) * 500  # 1234567.1 has no exact single-precision form
+    for error in stream:
+        scale.observe(error)
+    expected = MEAN_ABS_TO_SIGMA * sum(single(e) for e in stream[-100:]) / 100
+    assert scale.sigma(0.0) == pytest.approx(expected, rel=1e-12)
+
+
 def test_blocks_hand_over_each_complete_block_once() -> None:
     from otel_ops.sidecar.anomaly.rolling import Blocks
 
@@ -136,6 +149,9 @@ def test_ring_keeps_the_last_values_and_returns_the_one_it_overwrites() -> None:
     assert ring.push(0.5) == 9.0 and ring.maximum() == 7.0
     with pytest.raises(ValueError, match="capacity"):
         Ring(0)
+    single_ring = Ring(2, "f")
+    assert [single_ring.push(v) for v in (0.1, 0.2, 0.3)] == [None, None, single(0.1)]
+    assert single_ring.maximum() == single(0.3)
 
 
 def test_large_windows_keep_their_order_as_ring_positions() -> None:

@@ -8,6 +8,7 @@ from statistics import median
 import pytest
 
 from otel_ops.sidecar.anomaly.config import SeasonalConfig
+from otel_ops.sidecar.anomaly.rolling import to_single
 from otel_ops.sidecar.anomaly.seasonal import _SeasonalProfile
 
 PERIOD = 86_400
@@ -57,7 +58,7 @@ def test_flat_slots_match_lists_under_jitter_repeats_and_clock_steps(seed: int, 
     for _ in range(6_000):
         step = rng.choice([300.0] * 20 + [0.0, 60.0, 137.0, -300.0, -3 * 3600.0, -2 * PERIOD, 4 * 3600.0])
         timestamp += step
-        value = rng.gauss(50.0, 5.0)
+        value = to_single(rng.gauss(50.0, 5.0))  # slots keep single precision
         profile._store(timestamp, value)
         reference.store(timestamp, value)
         probe = timestamp + rng.choice([0.0, 900.0, PERIOD, 2 * PERIOD])

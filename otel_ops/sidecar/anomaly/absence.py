@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from otel_ops.sidecar.anomaly.config import AbsenceConfig
-from otel_ops.sidecar.anomaly.rolling import IntQueue, SortedWindow, sorted_window
+from otel_ops.sidecar.anomaly.rolling import VALUES_TYPECODE, IntQueue, SortedWindow, sorted_window
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
 from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
@@ -100,7 +100,7 @@ class BurstAbsenceDetector(UnbandedDetector):
         self.name = name
         cfg = self.config
         self._owns_values = values is None
-        self._values = sorted_window(cfg.window_points) if values is None else values
+        self._values = sorted_window(cfg.window_points, VALUES_TYPECODE) if values is None else values
         self._calibrator = TailCalibrator.from_config(cfg.calibration)
         self._active = IntQueue()  # indices of the active points in the window, oldest first
         self._active_gaps = IntQueue("b")  # and the log2 bin of the gap before each, or -1
@@ -121,6 +121,7 @@ class BurstAbsenceDetector(UnbandedDetector):
         self._forget_before(index - self.config.window_points)
         probability = 1.0
         level = self._active_level()
+        value = self._values.kept(value)  # measured against the level as the window keeps it
         if level is not None:
             surprise = self._surprise(index)
             if surprise > 0.0:

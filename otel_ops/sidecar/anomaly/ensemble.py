@@ -15,7 +15,7 @@ from otel_ops.sidecar.anomaly.frozen import FrozenValueDetector
 from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
 from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
-from otel_ops.sidecar.anomaly.rolling import Ring, sorted_window
+from otel_ops.sidecar.anomaly.rolling import VALUES_TYPECODE, Ring, sorted_window, to_single
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
 from otel_ops.sidecar.anomaly.step_scaling import scale_to_step
@@ -84,10 +84,13 @@ class EnsembleDetector:
         self._incident_quiet_points = max(1, round(INCIDENT_QUIET_SECONDS / step_seconds))
         self.seasonal = SeasonalBaselineDetector(cfg.seasonal) if cfg.seasonal is not None else None
         self.spike = SpikeLevelShiftDetector(cfg.spike) if cfg.spike is not None else None
-        # Value novelty and both absence detectors keep the same week of values: one copy serves them all.
+        # Value novelty and both absence detectors keep the same week of values (in single precision, as
+        # each keeps its own): one copy serves them all.
         window_points = [c.window_points for c in (cfg.novelty, cfg.absence, cfg.activity_absence) if c]
         self._shared_values = {
-            points: sorted_window(points) for points in set(window_points) if window_points.count(points) > 1
+            points: sorted_window(points, VALUES_TYPECODE)
+            for points in set(window_points)
+            if window_points.count(points) > 1
         }
         shared = self._shared_values.get
         self.novelty = (
@@ -116,7 +119,7 @@ class EnsembleDetector:
             if d is not None
         )
         self._shared_windows = tuple(self._shared_values.values())
-        self._recent_scores = Ring(max(cfg.repeat_window_points, 1))
+        self._recent_scores = Ring(max(cfg.repeat_window_points, 1), "f")  # compared as kept
         self._capped_evidence: deque[tuple[int, float]] = deque()  # (point, evidence) of recent 1.0 scores
         self._points = 0
         self._points_since_alert: int | None = None
@@ -259,7 +262,7 @@ class EnsembleDetector:
         self._points += 1
         while capped and capped[0][0] < point - len(recent):
             capped.popleft()
-        new_high = not recent or score > recent.maximum()
+        new_high = not recent or to_single(score) > recent.maximum()
         # Scores tie at 1.0, evidence does not: at the capped score, evidence ten times stronger than any
         # recent point's (an outage right after a false alert at 1.0) is damped no lower than the alert
         # score, so a higher alert score does not hide it. Below the cap such evidence always scores

@@ -7,7 +7,7 @@ from collections import deque
 
 from otel_ops.sidecar.anomaly.config import NoveltyConfig
 from otel_ops.sidecar.anomaly.records import RECORD_TAIL_POINTS, log10_record_probability
-from otel_ops.sidecar.anomaly.rolling import SortedWindow, sorted_window
+from otel_ops.sidecar.anomaly.rolling import VALUES_TYPECODE, SortedWindow, sorted_window
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
 from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
@@ -41,7 +41,7 @@ class ValueNoveltyDetector(UnbandedDetector):
         self.full_scale_log10 = self.config.calibration.full_scale_log10
         cfg = self.config
         self._owns_values = values is None
-        self._values = sorted_window(cfg.window_points) if values is None else values
+        self._values = sorted_window(cfg.window_points, VALUES_TYPECODE) if values is None else values
         self._calibrator = TailCalibrator.from_config(cfg.calibration)
         self._point = 0
         # Per side (1 above, -1 below the window): recent records as (point, log10 of their probability).
@@ -51,6 +51,7 @@ class ValueNoveltyDetector(UnbandedDetector):
         cfg = self.config
         probability = 1.0
         values = self._values
+        value = values.kept(value)  # a value seen before is at distance 0, as it is kept
         if len(values) >= cfg.min_points and self._counts(value):
             probability = self._calibrator.score_and_observe(values.nearest_distance(value))
             side = 1 if value > values.maximum() else -1 if value < values.minimum() else 0

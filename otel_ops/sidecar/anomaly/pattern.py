@@ -8,7 +8,7 @@ from array import array
 from collections import deque
 
 from otel_ops.sidecar.anomaly.config import PatternConfig
-from otel_ops.sidecar.anomaly.rolling import Ring
+from otel_ops.sidecar.anomaly.rolling import FLOAT32_MAX, Ring, to_single
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
 from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
@@ -34,8 +34,13 @@ def shape_features(levels: list[float]) -> list[float]:
 # shapes of 15).
 _BOUND_GROUPS = 5
 # A box whose bound exceeds the nearest distance found by less than this share of the values' magnitude
-# is measured anyway: a bound is a sum of rounded sums.
-_BOUND_SLACK = 1e-9
+# is measured anyway: a bound is a sum of sums kept in single precision.
+_BOUND_SLACK = 1e-6
+
+
+def _within_single(value: float) -> float:
+    """``value`` within the range of single precision (a float array refuses anything beyond it)."""
+    return min(max(value, -FLOAT32_MAX), FLOAT32_MAX)
 
 
 def pairwise_sum(values: list[float]) -> float:
@@ -85,7 +90,8 @@ class _Patterns:
     A shape joins the nearest box when the grown box stays within ``vigilance`` of the range per
     dimension; otherwise it becomes a box of its own (the idea of Adaptive Resonance Theory with
     complement coding, in geometric form). At most ``capacity`` boxes are kept, their bounds in flat
-    arrays of C doubles (box ``i`` at ``[i * dims, (i + 1) * dims)``).
+    arrays of C floats (box ``i`` at ``[i * dims, (i + 1) * dims)``): shapes are learnt and measured in
+    single precision (a relative resolution of 6e-8), so a shape seen before is still at distance 0.
 
     The nearest box is found exactly without measuring most boxes: the dimensions fall into five groups,
     and each box keeps the sums of its low and high bounds per group.  A shape is at least as far from a
@@ -111,10 +117,10 @@ class _Patterns:
         self._capacity = capacity
         self._dims = 0
         self._groups: tuple[tuple[int, int], ...] = ()
-        self._low = array("d")
-        self._high = array("d")
-        self._group_low = [array("d") for _ in range(_BOUND_GROUPS)]
-        self._group_high = [array("d") for _ in range(_BOUND_GROUPS)]
+        self._low = array("f")
+        self._high = array("f")
+        self._group_low = [array("f") for _ in range(_BOUND_GROUPS)]
+        self._group_high = [array("f") for _ in range(_BOUND_GROUPS)]
         self._last_seen = array("q")
         self._last_nearest = 0
 
@@ -126,6 +132,9 @@ class _Patterns:
 
         Distances are mean absolute per-dimension distances in units of ``unit`` (the recent range).
         """
+        shape = array("f", shape).tolist()
+        if not math.isfinite(sum(shape)):  # a value beyond single precision's range, kept at its largest
+            shape = [to_single(x) for x in shape]
         dims = len(shape)
         if not self._last_seen:
             self._dims = dims
@@ -158,12 +167,12 @@ class _Patterns:
                 column.append(0.0)
         else:
             start, end = box * self._dims, (box + 1) * self._dims
-            self._low[start:end] = array("d", low)
-            self._high[start:end] = array("d", high)
+            self._low[start:end] = array("f", low)
+            self._high[start:end] = array("f", high)
             self._last_seen[box] = now
         for g, (a, b) in enumerate(self._groups):
-            self._group_low[g][box] = sum(low[a:b])
-            self._group_high[g][box] = sum(high[a:b])
+            self._group_low[g][box] = _within_single(sum(low[a:b]))
+            self._group_high[g][box] = _within_single(sum(high[a:b]))
 
     def _nearest(self, shape: list[float], norm: float) -> tuple[int, float]:
         """The box nearest to ``shape`` (the first of equals) and the distance to it, divided by ``norm``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statistics import median
 
-from otel_ops.sidecar.anomaly.rolling import Blocks, Ring, SortedWindow
+from otel_ops.sidecar.anomaly.rolling import Blocks, Ring, SortedWindow, to_single
 
 MAD_TO_SIGMA = 1.4826
 MEAN_ABS_TO_SIGMA = 1.2533
@@ -19,16 +19,17 @@ class ErrorScale:
 
     With ``block_points`` above 1 (series finer than the reference step) the window keeps one entry per
     block of errors, the median of their magnitudes (and their mean, for the fallback), so a day of 1-minute
-    errors costs what a day of 5-minute ones does.
+    errors costs what a day of 5-minute ones does. Magnitudes are kept in single precision (a scale needs
+    no more than its first few digits); the running sum adds them as kept, so it never drifts.
     """
 
     __slots__ = ("_abs_errors", "_blocks", "_means", "_sum")
 
     def __init__(self, capacity: int, block_points: int = 1) -> None:
-        self._abs_errors = SortedWindow(capacity)
+        self._abs_errors = SortedWindow(capacity, "f")
         self._sum = 0.0
         self._blocks = Blocks(block_points) if block_points > 1 else None
-        self._means = Ring(capacity)  # block means, as many as the window's block medians
+        self._means = Ring(capacity, "f")  # block means, as many as the window's block medians
 
     def __len__(self) -> int:
         return len(self._abs_errors)
@@ -36,6 +37,7 @@ class ErrorScale:
     def observe(self, error: float) -> None:
         magnitude = abs(error)
         if self._blocks is None:
+            magnitude = self._abs_errors.kept(magnitude)
             evicted = self._abs_errors.push(magnitude)
             if evicted is not None:
                 self._sum -= evicted
@@ -45,7 +47,7 @@ class ErrorScale:
         if block is None:
             return
         self._abs_errors.push(median(block))
-        mean = sum(block) / len(block)
+        mean = to_single(sum(block) / len(block))
         evicted = self._means.push(mean)
         if evicted is not None:
             self._sum -= evicted

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import math
+import struct
 from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator
 
 FLOAT32_MAX = 3.4028234663852886e38  # the largest finite single-precision value
+# The week of a series' values that value novelty and the absence detectors keep is in single precision
+# (half the memory): values closer than about 6e-8 of their magnitude look equal to them.
+VALUES_TYPECODE = "f"
+_SINGLE = struct.Struct("f")
+_pack_single, _unpack_single = _SINGLE.pack, _SINGLE.unpack
+
+
+def to_single(value: float) -> float:
+    """``value`` rounded to single precision, within its finite range (as a float array keeps it)."""
+    single = _unpack_single(_pack_single(value))[0]
+    return single if abs(single) != math.inf else math.copysign(FLOAT32_MAX, single)
 
 
 class SortedWindow:
@@ -65,8 +77,9 @@ class SortedWindow:
         single = self._single
         if single is None:
             return value
-        single[0] = min(max(value, -FLOAT32_MAX), FLOAT32_MAX)
-        return single[0]
+        single[0] = value
+        kept = single[0]
+        return kept if abs(kept) != math.inf else math.copysign(FLOAT32_MAX, kept)
 
     def median(self) -> float:
         values = self._sorted
@@ -232,15 +245,19 @@ class CompactSortedWindow(SortedWindow):
 
 class Ring:
     """The last ``capacity`` values as C doubles (8 bytes each instead of a float object and a pointer in a
-    deque), in arrival order until full, then a ring whose oldest value is at ``_head``."""
+    deque), in arrival order until full, then a ring whose oldest value is at ``_head``.
+
+    ``typecode="f"`` keeps single precision (4 bytes): a value pushed comes back rounded, as
+    :func:`to_single` rounds it.
+    """
 
     __slots__ = ("_capacity", "_head", "_values")
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, typecode: str = "d") -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self._capacity = capacity
-        self._values = array("d")
+        self._values = array(typecode)
         self._head = 0
 
     def __len__(self) -> int:

@@ -10,6 +10,7 @@ from statistics import median
 from otel_ops.sidecar.anomaly.config import SeasonalConfig
 from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.robust_scale import ErrorScale
+from otel_ops.sidecar.anomaly.rolling import to_single
 from otel_ops.sidecar.anomaly.signed_surprise import signed_surprise
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator, probability_to_score
 
@@ -23,7 +24,8 @@ class _SeasonalProfile:
     interval's points, as one value at the interval's start. A slot therefore holds at most
     ``ceil(slot_seconds / learn_seconds)`` values per kept cycle whatever the series' step. The profile keeps
     every slot in flat C arrays instead of an object per slot (a job keeps 384 slots per series, a day and a
-    week of 30-minute slots): a slot's values in time order, and the runs of cycles they were seen in.
+    week of 30-minute slots): a slot's values in time order (in single precision), and the runs of cycles
+    they were seen in.
     """
 
     __slots__ = (
@@ -57,7 +59,7 @@ class _SeasonalProfile:
         self._per_cycle = max(1, math.ceil(config.slot_seconds / config.learn_seconds))
         self._capacity = min(kept * self._per_cycle, self._max_values)
         slots = -(-period_seconds // config.slot_seconds)
-        self._values = array("d", [0.0]) * (slots * self._capacity)  # per slot, oldest first
+        self._values = array("f", [0.0]) * (slots * self._capacity)  # per slot, oldest first
         self._sizes = array("H", [0]) * slots
         # Per slot, ``cycle, count`` runs, oldest first; cycles counted from the first one learnt (4 bytes).
         self._run_cycles = array("i", [0]) * (slots * kept)
@@ -212,6 +214,9 @@ class SeasonalBaselineDetector:
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         cfg = self.config
+        # The detector works on the series in single precision, as its slots keep it: a value that repeats
+        # one seen before is still forecast without error.
+        value = to_single(value)
         forecasts: list[float | None] = [median(self._recent) if self._recent else None]
         profiles: list[float | None] = [None]
         for profile in self._profiles:
