@@ -119,6 +119,17 @@ def test_the_nearest_pattern_is_the_one_measuring_every_box_finds(seed: int) -> 
     assert len(patterns) == 64  # the capacity was reached: boxes were replaced too
 
 
+def test_a_shape_beyond_single_precision_is_learnt_at_its_largest_value() -> None:
+    """Shapes are kept in single precision; a value beyond its range (1e39) is kept as the largest one
+    instead of failing or becoming infinite, and it is as far from the usual shapes as it can be."""
+    patterns = _Patterns(vigilance=0.1, capacity=8)
+    for now in range(20):
+        patterns.learn([1.0 + (now % 2)] * 15, 1.0, now)
+    started, distance = patterns.learn([1e39] * 8 + [0.0] * 7, 1.0, 20)
+    assert started and math.isfinite(distance) and distance > 1e37
+    assert patterns.learn([-1e39] * 8 + [0.0] * 7, 1.0, 21)[0]
+
+
 def test_a_steady_daily_cycle_never_alerts_from_the_start() -> None:
     """Everything is new on the first day; the first patterns after it are learned before they score."""
     rng = np.random.default_rng(11)
