@@ -8,7 +8,7 @@ from array import array
 from collections import deque
 
 from otel_ops.sidecar.anomaly.config import PatternConfig
-from otel_ops.sidecar.anomaly.rolling import FLOAT32_MAX, Ring, to_single
+from otel_ops.sidecar.anomaly.rolling import Ring, to_single
 from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator
 from otel_ops.sidecar.anomaly.unbanded import UnbandedDetector
 
@@ -36,11 +36,6 @@ _BOUND_GROUPS = 5
 # A box whose bound exceeds the nearest distance found by less than this share of the values' magnitude
 # is measured anyway: a bound is a sum of sums kept in single precision.
 _BOUND_SLACK = 1e-6
-
-
-def _within_single(value: float) -> float:
-    """``value`` within the range of single precision (a float array refuses anything beyond it)."""
-    return min(max(value, -FLOAT32_MAX), FLOAT32_MAX)
 
 
 def pairwise_sum(values: list[float]) -> float:
@@ -171,8 +166,8 @@ class _Patterns:
             self._high[start:end] = array("f", high)
             self._last_seen[box] = now
         for g, (a, b) in enumerate(self._groups):
-            self._group_low[g][box] = _within_single(sum(low[a:b]))
-            self._group_high[g][box] = _within_single(sum(high[a:b]))
+            self._group_low[g][box] = to_single(sum(low[a:b]))
+            self._group_high[g][box] = to_single(sum(high[a:b]))
 
     def _nearest(self, shape: list[float], norm: float) -> tuple[int, float]:
         """The box nearest to ``shape`` (the first of equals) and the distance to it, divided by ``norm``."""

@@ -20,7 +20,8 @@ class ErrorScale:
     With ``block_points`` above 1 (series finer than the reference step) the window keeps one entry per
     block of errors, the median of their magnitudes (and their mean, for the fallback), so a day of 1-minute
     errors costs what a day of 5-minute ones does. Magnitudes are kept in single precision (a scale needs
-    no more than its first few digits); the running sum adds them as kept, so it never drifts.
+    no more than its first few digits); the running sum adds them as kept, so what leaves the window takes
+    out what it brought.
     """
 
     __slots__ = ("_abs_errors", "_blocks", "_means", "_sum")
