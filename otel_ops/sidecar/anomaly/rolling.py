@@ -30,9 +30,9 @@ class SortedWindow:
     doubles (16 bytes per value for both orders, instead of about 40 as Python floats in a list and a deque).
 
     ``typecode="f"`` keeps single precision (8 bytes per value): each value is rounded to it when pushed
-    (beyond its range, to its largest finite value), and every answer is about the rounded values.  For
-    windows of surprises, whose tail probability means nothing past its third digit; never for a series'
-    own values, where a float's 7 digits of a large level can be coarser than the series' noise.
+    (:func:`to_single`), and every answer is about the rounded values; callers compare a new value as
+    :meth:`kept`, so that it ties with its equals.  Surprises need no more than their first digits; a series'
+    own values lose changes smaller than about 1e-7 of their level (a trade the README lists).
     """
 
     __slots__ = ("_arrivals", "_capacity", "_head", "_single", "_sorted")
@@ -46,7 +46,7 @@ class SortedWindow:
         self._arrivals = array(typecode)  # grows to capacity, then a ring whose oldest value is at _head
         self._head = 0
         self._sorted = array(typecode)
-        self._single = array("f", [0.0]) if typecode == "f" else None  # rounds a value as it will be kept
+        self._single = typecode == "f"  # values are rounded as they are kept
 
     def __len__(self) -> int:
         return len(self._sorted)
@@ -57,8 +57,8 @@ class SortedWindow:
 
     def push(self, value: float) -> float | None:
         """Add a value; when the window is full, evict the oldest one and return it."""
-        if self._single is not None:
-            value = self.kept(value)
+        if self._single:
+            value = to_single(value)
         arrivals = self._arrivals
         evicted = None
         if len(arrivals) == self._capacity:
@@ -74,12 +74,7 @@ class SortedWindow:
 
     def kept(self, value: float) -> float:
         """``value`` as this window keeps it (rounded to single precision, or as it is)."""
-        single = self._single
-        if single is None:
-            return value
-        single[0] = value
-        kept = single[0]
-        return kept if abs(kept) != math.inf else math.copysign(FLOAT32_MAX, kept)
+        return to_single(value) if self._single else value
 
     def median(self) -> float:
         values = self._sorted
@@ -170,8 +165,8 @@ class CompactSortedWindow(SortedWindow):
         return len(self._order)
 
     def push(self, value: float) -> float | None:
-        if self._single is not None:
-            value = self.kept(value)  # equal values must stay equal as kept, for eviction to find them
+        if self._single:
+            value = to_single(value)  # equal values must stay equal as kept, for eviction to find them
         arrivals, order, key = self._arrivals, self._order, self._key
         self._quantiles.clear()
         evicted = None
