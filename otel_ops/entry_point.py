@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
+from otel_ops._version import __version__
 from otel_ops.launch import PROTOCOLS, LaunchError, launch
 
 DISTRIBUTION = "otel-ops"
@@ -53,6 +54,11 @@ def missing_ops_requirements() -> list[str]:
     return missing
 
 
+def version_line() -> str:
+    """What ``otel-ops --version`` prints."""
+    return f"otel-ops {__version__}"
+
+
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The library layer's command line: the top level (for help) and ``run``."""
     top = argparse.ArgumentParser(
@@ -62,6 +68,9 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
             "The other commands (up, down, status, demo, explain, collector, stores, sidecar, alerts, "
             f"backup, anomaly, init) are the operations layer: {OPS_INSTALL}"
         ),
+    )
+    top.add_argument(
+        "--version", action="version", version=version_line(), help="Print the version and exit."
     )
     commands = top.add_subparsers(title="commands", metavar="COMMAND")
     run = commands.add_parser(
@@ -112,6 +121,9 @@ def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["run"]:
         run(args[1:])
+    if args[:1] == ["--version"]:
+        print(version_line())
+        sys.exit(0)
     missing = missing_ops_requirements()
     if missing:
         if not args or args[0] in ("-h", "--help"):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything otel-ops' demo and tests need on a fresh Debian machine; quick when already done.
 #   system packages: Prometheus, Alertmanager (+promtool, amtool), PostgreSQL, restic, docker-compose (config
-#                    validation only), wrk (benchmarks); Go must already be on the machine (collector build)
+#                    validation only), wrk (benchmarks), openssl (test certificates); Go must already be on
+#                    the machine (collector build)
 #   Python:          a virtualenv in .venv with otel-ops and its development extras
 #   Go programs:     the otel-ops Collector distribution, Jaeger v2 and VictoriaLogs, built once from Go
 #                    modules and cached outside the repo (~/.cache/otel-ops)
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 for pair in prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager promtool:prometheus \
             amtool:prometheus-alertmanager pg_ctlcluster:postgresql restic:restic docker-compose:docker-compose \
-            wrk:wrk; do
+            wrk:wrk openssl:openssl; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

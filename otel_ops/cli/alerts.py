@@ -56,8 +56,7 @@ def _alertmanager_url(alertmanager: str | None) -> str | None:
 
 
 def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any], Awaitable[T]]) -> T:
-    import httpx
-
+    from otel_ops import _http as http_clients
     from otel_ops.sidecar.alerts import AlertmanagerClient, AlertmanagerError, AlertRequestError, AlertService
     from otel_ops.sidecar.audit import AuditLog
     from otel_ops.sidecar.settings import SettingsError, load_settings
@@ -70,7 +69,7 @@ def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any]
         raise typer.Exit(code=2) from None
 
     async def go() -> T:
-        async with httpx.AsyncClient(timeout=10.0) as http:
+        async with http_clients.async_client(timeout=10.0) as http:
             client = AlertmanagerClient(str(settings.alertmanager_url), http)
             return await action(AlertService(client, AuditLog(settings.audit_log_path)))
 

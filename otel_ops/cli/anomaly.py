@@ -10,7 +10,6 @@ from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 app = typer.Typer(help="Anomaly detection over time series.", no_args_is_help=True)
@@ -51,6 +50,8 @@ def score(
     config = EnsembleConfig()
     locations = [f"line {n}" for n in series.line_numbers]
     if len(series) >= PROGRESS_MIN_ROWS:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=errors, transient=True) as progress:
             task = progress.add_task("scoring", total=len(series))
@@ -111,8 +112,7 @@ def check(
     Exits 2 when the file is invalid, 1 when a query fails or returns more series than its job's
     max_series, 0 otherwise.
     """
-    import httpx
-
+    from otel_ops import _http as http_clients
     from otel_ops.sidecar.jobs import JobsFileError, load_jobs
     from otel_ops.sidecar.jobs.check import JobCheck, PrometheusUnreachable, check_job
     from otel_ops.sidecar.settings import SettingsError, load_settings
@@ -133,7 +133,7 @@ def check(
     checks = [JobCheck(job) for job in jobs]
     if query and url is not None:
         try:
-            with httpx.Client() as http:
+            with http_clients.client() as http:
                 checks = [check_job(job, url, http) for job in jobs]
         except PrometheusUnreachable as exc:
             errors.print(

@@ -8,8 +8,6 @@ import typer
 from rich.console import Console
 
 from otel_ops.cli.config_dir import ConfigDirOption, use_config_dir
-from otel_ops.stack import collector_build
-from otel_ops.stack.collector_wal import repair_remote_write_wal
 
 app = typer.Typer(help="Build, locate and validate the OpenTelemetry Collector.", no_args_is_help=True)
 
@@ -44,6 +42,8 @@ def build(
 ) -> None:
     """Build the otelcol-otel-ops binary from collector/manifest.yaml (cached outside the repository)."""
     use_config_dir(config_dir)
+    from otel_ops.stack import collector_build
+
     try:
         cached = None if force else collector_build.binary_path()
         binary = cached or collector_build.ensure_collector(force=force, console=_err)
@@ -58,6 +58,8 @@ def build(
 def path(config_dir: ConfigDirOption = None) -> None:
     """Print the path of the built binary (fails when it is not built yet)."""
     use_config_dir(config_dir)
+    from otel_ops.stack import collector_build
+
     try:
         binary = collector_build.binary_path()
     except collector_build.CollectorBuildError as exc:
@@ -71,6 +73,8 @@ def path(config_dir: ConfigDirOption = None) -> None:
 def config(backends: list[str] | None = BackendOption, config_dir: ConfigDirOption = None) -> None:
     """Print the --config arguments for base.yaml plus the chosen backend fragments, in load order."""
     use_config_dir(config_dir)
+    from otel_ops.stack import collector_build
+
     try:
         configs = collector_build.fragments(backends or None)
     except collector_build.CollectorBuildError as exc:
@@ -86,6 +90,8 @@ def validate(
 ) -> None:
     """Dry-run a configuration with the built Collector (builds it first when needed)."""
     use_config_dir(config_dir)
+    from otel_ops.stack import collector_build
+
     try:
         files = list(configs) if configs else collector_build.fragments(backends or None)
         result = collector_build.validate(files, binary=collector_build.ensure_collector(console=_err))
@@ -111,6 +117,8 @@ StorageDirOption = typer.Option(
 @app.command("repair-wal")
 def repair_wal(storage_dir: Path = StorageDirOption) -> None:
     """Cut a torn last entry off the remote-write WAL so a Collector killed mid-write starts again."""
+    from otel_ops.stack.collector_wal import repair_remote_write_wal
+
     repaired = repair_remote_write_wal(storage_dir)
     if not repaired:
         typer.echo(f"The remote-write WAL under {storage_dir} is whole; nothing to repair.")

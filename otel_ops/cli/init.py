@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from otel_ops.stack.config_copies import ExistingFiles, write_copies
 from otel_ops.stack.files import CONFIG_DIR_ENV
 
 
@@ -22,6 +21,8 @@ def init(
 
     The stack commands use them with --config-dir DIR (or OTEL_OPS_CONFIG_DIR=DIR).
     """
+    from otel_ops.stack.config_copies import ExistingFiles, write_copies
+
     console = Console(soft_wrap=True)
     try:
         written = write_copies(directory, force=force)

@@ -10,8 +10,6 @@ from typing import Annotated
 
 import typer
 
-from otel_ops.launch import LaunchError, launch
-
 
 def run(
     ctx: typer.Context,
@@ -30,6 +28,8 @@ def run(
     ] = None,
 ) -> None:
     """Run COMMAND with otel-ops instrumentation, e.g. ``otel-ops run -- uvicorn myapp:app``."""
+    from otel_ops.launch import LaunchError, launch
+
     try:
         launch(list(ctx.args), service_name=service_name, endpoint=endpoint, protocol=protocol)
     except LaunchError as exc:

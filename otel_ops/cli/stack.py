@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from otel_ops.cli.config_dir import ConfigDirOption, use_config_dir
-from otel_ops.stack import background, components
+from otel_ops.stack import components
 from otel_ops.stack.ports import StackPorts
 from otel_ops.stack.processes import StackError, state_dir
 
@@ -96,6 +96,8 @@ def up(
             _console.print("ops sidecar: not available in this installation (`otel-ops sidecar`); skipped")
     backends = components.backends(wanted)
     _console.print(f"Collector exporters: {', '.join(backends)}")
+    from otel_ops.stack import background
+
     options = background.UpOptions(
         ports=ports,
         state=state_dir(),
@@ -122,6 +124,8 @@ def down(
     ] = 10.0,
 ) -> None:
     """Stop the background stack (SIGTERM, then SIGKILL after --timeout); remove its pid files."""
+    from otel_ops.stack import background
+
     stopped = background.down(state_dir(create=False), _console, timeout)
     if not stopped:
         _console.print("nothing was running")
@@ -137,6 +141,8 @@ def status() -> None:
 
 
 def _print_table(state: Path) -> int:
+    from otel_ops.stack import background
+
     rows = background.status(state)
     table = Table(title=f"otel-ops stack ({state})")
     for column in ("component", "state", "pid", "port", "ready", "log"):

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from otel_ops import _http as http_clients
 from otel_ops.explain import arguments, grafana
 from otel_ops.explain.errors import NotFound, StoreUnavailable
 from otel_ops.explain.model import (
@@ -81,7 +82,7 @@ class Stores:
 
     @classmethod
     def connect(cls, urls: StoreUrls, timeout: float = 5.0) -> Stores:
-        http = httpx.Client(timeout=timeout)
+        http = http_clients.client(timeout=timeout)
         trace_kind, trace_url = urls.traces
         log_kind, log_url = urls.logs
         traces: TraceStore = (

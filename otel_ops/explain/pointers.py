@@ -10,8 +10,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
+from otel_ops import _http as http_clients
 from otel_ops.explain.explainer import ALERT_LOOKBACK_S, alert_matchers, choose_exemplars
 from otel_ops.explain.model import Window
 from otel_ops.explain.stores import PrometheusStore
@@ -31,7 +30,7 @@ def alert_pointers(
     now = time.time() if now is None else now
     window = Window(min(starts_at or now, now) - lookback_seconds, now)
     matchers = alert_matchers(labels)
-    with httpx.Client(timeout=timeout) as http:
+    with http_clients.client(timeout=timeout) as http:
         prometheus = PrometheusStore(prometheus_url, http)
         exemplars = choose_exemplars(prometheus.exemplars(matchers, window), labels, per_kind=1)
         errors = prometheus.error_groups(matchers, window)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from otel_ops import _http as http_clients
 from otel_ops._version import __version__
 from otel_ops.sidecar.alerts import AlertmanagerClient, AlertService
 from otel_ops.sidecar.alerts.routes import router as alerts_router
@@ -117,7 +118,7 @@ def create_app(settings: SidecarSettings, *, extra_checks: Sequence[Check] = ())
         bus = EventBus()
         bus.bind(asyncio.get_running_loop())
         audit = AuditLog(settings.audit_log_path)
-        async with httpx.AsyncClient(timeout=settings.check_timeout) as http:
+        async with http_clients.async_client(timeout=settings.check_timeout) as http:
             alertmanager = AlertmanagerClient(str(settings.alertmanager_url), http)
             runner = None
             if settings.anomaly_jobs_file is not None:

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 _LOG_TAIL_LINES = 30
 
@@ -84,6 +83,8 @@ def run_logged(
 
     Raises :class:`BuildError` with the log's last lines when the command fails.
     """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # only while building
+
     env = {**os.environ, **(extra_env or {})}
     tail: deque[str] = deque(maxlen=_LOG_TAIL_LINES)
     with (

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import otel_ops
 from tests.support.environments import Environment
 from tests.support.otlp_sink import OtlpSink
 
@@ -95,3 +96,14 @@ def test_help_shows_run_and_how_to_get_the_other_commands(library: Environment, 
     result = library.run("otel-ops", "--help", cwd=empty_dir)
     assert result.returncode == 0, result.stderr
     assert "run" in result.stdout and OPS_INSTALL in result.stdout
+
+
+@pytest.mark.parametrize("layer", ["library", "ops"])
+def test_version_prints_the_installed_version(
+    request: pytest.FixtureRequest, layer: str, empty_dir: Path
+) -> None:
+    environment: Environment = request.getfixturevalue(layer)
+    result = environment.run("otel-ops", "--version", cwd=empty_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"otel-ops {otel_ops.__version__}\n"
+    assert "--version" in environment.run("otel-ops", "--help", cwd=empty_dir).stdout

@@ -45,7 +45,7 @@ class ListSlots:
         slot = self.slots.get(phase // self.config.slot_seconds)
         if not slot or slot[0][0] > cycle - self.config.min_cycles:
             return None
-        return median(v for _, v in slot)
+        return to_single(median(v for _, v in slot))  # kept in single precision, as the values
 
 
 @pytest.mark.parametrize("seed", range(6))

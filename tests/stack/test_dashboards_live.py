@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from otel_ops.cli.demo import service_process
+from otel_ops.demo.pipeline import service_process
 from otel_ops.demo.traffic import run_traffic
 from tests.stack.conftest import Stack, free_ports, get_json, needs_stack
 from tests.stack_config.promql import dashboard_expressions, grafana_to_promql

@@ -66,7 +66,7 @@ class _SeasonalProfile:
         self._cycle_origin: int | None = None
         self._run_counts = array("H", [0]) * (slots * kept)
         self._runs = array("H", [0]) * slots
-        self._medians = array("d", [0.0]) * slots  # kept up to date as the slot learns
+        self._medians = array("f", [0.0]) * slots  # kept up to date as the slot learns, in single precision
         self._offsets: deque[float] = deque(maxlen=config.level_points)
         self._block: list[float] = []  # points of the learning interval in progress
         self._block_index = 0.0
