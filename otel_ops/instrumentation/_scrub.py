@@ -52,6 +52,30 @@ _TOKEN_SHAPES = (
     r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}",  # JWTs
 )
 
+# The starts of those shapes. A value that a length limit cut (the SDK cuts span attributes as they are set,
+# before anything can scrub them) can end inside a token, too short for its shape but most of the secret.
+_TOKEN_STARTS = (
+    r"(?:sk|pk|rk)[-_]",
+    "whsec_",
+    "AKIA",
+    "ASIA",
+    "gh[pousr]_",
+    "github_pat_",
+    "glpat-",
+    "xox[abprs]-",
+    "AIza",
+    r"ya29\.",
+    "hf_",
+    "gsk_",
+    "xai-",
+    "npm_",
+    "pypi-",
+    "eyJ",
+)
+_TOKEN_START_AT_END = re.compile(
+    r"(?:\b|(?<=%[0-9A-Fa-f]{2}))(?:" + "|".join(_TOKEN_STARTS) + r")[A-Za-z0-9_\-.]*\Z"
+)
+
 # Rules, applied in order: (pattern, group kept before the redaction, text put in place of the rest, whether
 # the pattern is matched case-insensitively). Keeping the non-secret prefix keeps the text readable.
 _Spec = tuple[str, int, str, bool]
@@ -193,6 +217,7 @@ def _literal_trie(words: Iterable[str]) -> str:
 
 
 _TRIGGER = re.compile(_literal_trie(_TRIGGERS))
+_CUT_TAIL_SEARCHED = 4096  # a token's start left by a cut is looked for this far from the end
 _MAX_DEPTH = 8  # nested attribute values deeper than this are exported as their (scrubbed) text
 _PLAIN_TYPES = (bool, int, float, bytes, type(None))
 
@@ -234,21 +259,30 @@ class Scrubber:
                 lowered = value.lower()
         return value
 
-    def value(self, name: str, value: Any, depth: int = 0) -> Any:
-        """``value`` with its secrets redacted; the same object when there were none."""
+    def cut_text(self, value: str) -> str:
+        """:meth:`text` for a value a length limit cut: a token's start left at its end is redacted too."""
+        clean = self.text(value)
+        tail = _TOKEN_START_AT_END.search(clean, max(0, len(clean) - _CUT_TAIL_SEARCHED))
+        return clean if tail is None else clean[: tail.start()] + REDACTED
+
+    def value(self, name: str, value: Any, depth: int = 0, cut_at: int | None = None) -> Any:
+        """``value`` with its secrets redacted; the same object when there were none. Strings of
+        ``cut_at`` characters or more are taken as cut there (:meth:`cut_text`)."""
         if self.sensitive_name(name):
             return REDACTED
         if isinstance(value, str):
-            return self.text(value)
+            return self.cut_text(value) if cut_at is not None and len(value) >= cut_at else self.text(value)
         if isinstance(value, _PLAIN_TYPES):
             return value
         if depth < _MAX_DEPTH:
             if isinstance(value, Mapping):
-                clean_map = {key: self.value(str(key), item, depth + 1) for key, item in value.items()}
+                clean_map = {
+                    key: self.value(str(key), item, depth + 1, cut_at) for key, item in value.items()
+                }
                 changed = any(clean_map[key] is not item for key, item in value.items())
                 return clean_map if changed else value
             if isinstance(value, (list, tuple)):
-                items = [self.value(name, item, depth + 1) for item in value]
+                items = [self.value(name, item, depth + 1, cut_at) for item in value]
                 changed = any(clean is not item for clean, item in zip(items, value, strict=True))
                 return type(value)(items) if changed else value
         try:  # anything else is exported as its text
@@ -258,11 +292,12 @@ class Scrubber:
         clean = self.text(text)
         return clean if clean != text else value
 
-    def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
-        """A scrubbed copy, or None when nothing needed redacting (the common, allocation-free case)."""
+    def attributes(self, attributes: Mapping[str, Any], cut_at: int | None = None) -> dict[str, Any] | None:
+        """A scrubbed copy, or None when nothing needed redacting (the common, allocation-free case); string
+        values of ``cut_at`` characters or more are taken as cut there."""
         changed: dict[str, Any] | None = None
         for name, value in attributes.items():
-            clean = self.value(name, value)
+            clean = self.value(name, value, cut_at=cut_at)
             if clean is not value:
                 if changed is None:
                     changed = dict(attributes)

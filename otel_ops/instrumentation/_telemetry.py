@@ -221,7 +221,7 @@ def _build(r: _Resolved, export: s.ExportOptions, extra: dict[str, Any]) -> Tele
         for name, transport in transports_for("traces", trace_exporters).items():
             queue: BatchQueue[Any] = BatchQueue(
                 f"spans-{name}" if name != "otlp" else "spans",
-                span_exporter(transport, identity, scrubber, resource),
+                span_exporter(transport, identity, scrubber, resource, r.traces.attribute_value_length_limit),
                 max_queue_size=r.traces.max_queue_size or 2048,
                 max_batch_size=r.traces.max_export_batch_size or 512,
                 schedule_delay=r.traces.schedule_delay or 1.0,

@@ -120,20 +120,22 @@ def _scrub_status(status: Status | None, scrubber: Scrubber) -> Status | None:
     return None if clean == status.description else Status(status.status_code, clean)
 
 
-def _scrub_span(span: ReadableSpan, scrubber: Scrubber) -> None:
+def _scrub_span(span: ReadableSpan, scrubber: Scrubber, cut_at: int | None) -> None:
+    """Scrubs an SDK span. The SDK cut its attribute values to ``cut_at`` characters as they were set, so a
+    value that long may end inside a secret: see :meth:`Scrubber.cut_text`."""
     name = scrubber.text(span.name)
     if name != span.name:
         span._name = name  # type: ignore[attr-defined]
     attributes = span.attributes
     if attributes:
-        clean = scrubber.attributes(attributes)
+        clean = scrubber.attributes(attributes, cut_at)
         if clean is not None:
             span._attributes = clean  # type: ignore[attr-defined]
     if span.events:
         events = []
         changed = False
         for event in span.events:
-            clean = scrubber.attributes(event.attributes) if event.attributes else None
+            clean = scrubber.attributes(event.attributes, cut_at) if event.attributes else None
             event_name = scrubber.text(event.name)
             if clean is not None or event_name != event.name:
                 changed = True
@@ -163,16 +165,21 @@ def _scrub_server_span(span: ServerSpan, scrubber: Scrubber) -> None:
 
 
 def span_exporter(
-    transport: Transport, identity: ProcessIdentity, scrubber: Scrubber | None, resource: Resource
+    transport: Transport,
+    identity: ProcessIdentity,
+    scrubber: Scrubber | None,
+    resource: Resource,
+    value_length_limit: int | None = None,
 ) -> Callable[[list[Any], float | None], Outcome]:
-    """Encodes a batch of SDK spans and otel-ops server spans into one OTLP request, and sends it."""
+    """Encodes a batch of SDK spans and otel-ops server spans into one OTLP request, and sends it.
+    ``value_length_limit`` is the SDK's attribute value length limit."""
 
     def export(batch: list[Any], timeout: float | None) -> Outcome:
         server_spans = [span for span in batch if type(span) is ServerSpan]
         sdk_spans = [span for span in batch if type(span) is not ServerSpan] if server_spans else batch
         if scrubber is not None:
             for span in sdk_spans:
-                _scrub_span(span, scrubber)
+                _scrub_span(span, scrubber, value_length_limit)
             for span in server_spans:
                 _scrub_server_span(span, scrubber)
         body = b""

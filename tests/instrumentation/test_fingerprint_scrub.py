@@ -70,6 +70,28 @@ def test_scrubber_redacts_known_secret_shapes():
         assert scrub.text(given) == expected, given
 
 
+def test_a_cut_value_loses_a_token_start_left_at_its_end_and_nothing_else():
+    scrub = Scrubber()
+    cases = {
+        "payload ghp_R8mK2xQ9vL4nT7wZ1cF5hJ3pS6y": "payload " + REDACTED,  # 27 of the token's 36 characters
+        "q=1&t%3Dsk-proj-abc": "q=1&t%3D" + REDACTED,
+        "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdW": "jwt " + REDACTED,
+        "id AKIA12": "id " + REDACTED,
+        "on the desk-": "on the desk-",  # a word that only contains a token's start
+        "some words": "some words",
+    }
+    for given, expected in cases.items():
+        assert scrub.cut_text(given) == expected, given
+        assert scrub.text(given) == given  # whole values: too short for any token shape
+    long = {"payload": "p" * 100 + " ghp_R8mK2xQ9", "count": 3, "tags": ("a", "x " + "y" * 105 + " ghp_R8")}
+    assert scrub.attributes(long, cut_at=113) == {
+        "payload": "p" * 100 + " " + REDACTED,
+        "count": 3,
+        "tags": ("a", "x " + "y" * 105 + " " + REDACTED),
+    }
+    assert scrub.attributes(long, cut_at=200) is None  # shorter than the limit: not cut
+
+
 def test_scrubber_sensitive_names_and_user_patterns():
     scrub = Scrubber(extra_patterns=[r"ACME-\d{6}"], extra_keys=["x-acme-session"])
     attributes = {

@@ -1,6 +1,7 @@
 """Long values are cut before they are queued: log bodies at ``OTEL_OPS_LOG_BODY_LENGTH_LIMIT``, attribute
 values at the ``OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT`` (otel-ops' default 8192); a stack trace keeps its end,
-where the error is; a secret that straddles a cut is redacted whole, not left half there."""
+where the error is; a secret that straddles a cut is redacted whole, not left half there, also in the
+application's own spans, whose values the OpenTelemetry SDK cuts as they are set."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ SCRIPT = f"""
 import logging
 import otel_ops
 from fastapi import FastAPI
+from opentelemetry import trace
 from fastapi.testclient import TestClient
 
 app = FastAPI()
@@ -34,6 +36,9 @@ def work(q: str) -> dict:
         fail(80)  # a chain of 80 exceptions: its stack trace is far longer than the limit
     except RuntimeError:
         log.exception("deep failure")
+    with trace.get_tracer("limits").start_as_current_span("sdk-work") as span:
+        span.set_attribute("payload", "p" * 8160 + " {TOKEN}")  # cut by the SDK inside the token
+        span.add_event("note", {{"payload": "e" * 8170 + " {TOKEN}"}})
     return {{}}
 
 
@@ -61,3 +66,11 @@ def test_long_values_are_cut_before_queueing_and_no_secret_is_left_half_there(si
     query, agent = span["attributes"]["url.query"], span["attributes"]["user_agent.original"]
     assert len(query) <= 8192 and "ghp_" not in query and "[REDACTED]" in query
     assert len(agent) == 8192
+
+    (sdk_span,) = [s for s in sink.spans() if s["name"] == "sdk-work"]
+    payload = sdk_span["attributes"]["payload"]
+    assert payload.startswith("p" * 8160) and len(payload) <= 8192
+    assert "ghp_" not in payload and payload.endswith("[REDACTED]")
+    event_payload = sdk_span["events"][0]["attributes"]["payload"]
+    assert event_payload.startswith("e" * 8170) and "ghp_" not in event_payload
+    assert event_payload.endswith("[REDACTED]")
