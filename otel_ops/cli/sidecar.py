@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--host", help="Listen address (default OTEL_OPS_HOST or 127.0.0.1).")
         ] = None,
         port: Annotated[
-            int | None, typer.Option("--port", help="Listen port (default OTEL_OPS_PORT or 8000).")
+            int | None,
+            typer.Option("--port", min=1, max=65535, help="Listen port (default OTEL_OPS_PORT or 8000)."),
         ] = None,
         config_dir: ConfigDirOption = None,
     ) -> None:

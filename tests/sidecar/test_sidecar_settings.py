@@ -45,6 +45,12 @@ def test_bad_settings_name_the_variable(
     assert result.exit_code == 2 and message.split(":")[0] in result.output
 
 
+@pytest.mark.parametrize("port", ["0", "99999", "http"])
+def test_a_bad_port_flag_names_the_flag(port: str) -> None:
+    result = CliRunner().invoke(cli, ["sidecar", "--port", port])
+    assert result.exit_code == 2 and "Invalid value for '--port'" in result.output
+
+
 def test_bad_anomaly_jobs_file(tmp_path: Path) -> None:
     path = tmp_path / "jobs.yaml"
     path.write_text(
