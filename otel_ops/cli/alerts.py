@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(help="List, acknowledge and resolve alerts (through Alertmanager).", no_args_is_help=True)
 
@@ -39,6 +40,10 @@ DataDirOption = Annotated[
 AuthorOption = Annotated[
     str | None, typer.Option("--author", help="Who acts (default: the OTEL_OPS_USER or login name).")
 ]
+
+
+# The alert table's columns with the ids whole: below this, one block per alert.
+_ALERT_TABLE_MIN_WIDTH = 150
 
 
 def _author(author: str | None) -> str:
@@ -116,23 +121,41 @@ def list_alerts(
     if not alerts:
         console.print("no active alerts")
         return
-    columns = ("fingerprint", "alert", "severity", "state", "since", "summary", "exemplar trace", "top error")
-    table = Table(*columns)
+    rows = []
     for alert in alerts:
         state = alert["state"] or ""
         if alert["silencedBy"]:
             state += f" (silenced by {', '.join(s[:8] for s in alert['silencedBy'])})"
-        table.add_row(
-            alert["fingerprint"],
-            alert["alertname"] or "",
-            alert["labels"].get("severity", ""),
-            state,
-            (alert["startsAt"] or "")[:19].replace("T", " "),
-            alert["annotations"].get("summary", ""),
-            alert.get("exemplarTraceId") or "",
-            alert.get("topErrorFingerprint") or "",
+        rows.append(
+            (
+                alert["fingerprint"],
+                alert["alertname"] or "",
+                alert["labels"].get("severity", ""),
+                state,
+                (alert["startsAt"] or "")[:19].replace("T", " "),
+                alert["annotations"].get("summary", ""),
+                alert.get("exemplarTraceId") or "",
+                alert.get("topErrorFingerprint") or "",
+            )
         )
-    console.print(table)
+    if console.width < _ALERT_TABLE_MIN_WIDTH:  # one block per alert: ids stay whole on a narrow terminal
+        for fingerprint, name, severity, state, since, summary, trace_id, top_error in rows:
+            block = Text(fingerprint, style="bold")
+            block.append(f"  {name}  {severity}  {state}  since {since}")
+            if summary:
+                block.append(f"\n  {summary}")
+            if trace_id or top_error:
+                block.append(f"\n  exemplar trace {trace_id or '-'}  top error {top_error or '-'}")
+            console.print(block, soft_wrap=False)
+    else:
+        table = Table()
+        for column in ("fingerprint", "alert", "severity", "state", "since", "summary"):
+            table.add_column(column, no_wrap=column in {"fingerprint", "since"}, overflow="fold")
+        table.add_column("exemplar trace", no_wrap=True, min_width=32)
+        table.add_column("top error", no_wrap=True, min_width=16)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
     if any(alert.get("exemplarTraceId") or alert.get("topErrorFingerprint") for alert in alerts):
         console.print("explain one: otel-ops explain FINGERPRINT (or --trace ID, --fingerprint FP)")
 

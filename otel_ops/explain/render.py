@@ -20,6 +20,12 @@ _SEVERITY_STYLES = {
     "WARNING": "yellow",
     "WARN": "yellow",
 }
+_TRACE_ID_WIDTH = 32
+_FINGERPRINT_WIDTH = 16
+# The exemplar table's columns, whole, with room for a route: below this, one line per exemplar.
+_EXEMPLAR_TABLE_MIN_WIDTH = 100
+# The error table's columns, whole, with room for an error type: below this, one block per error group.
+_ERROR_TABLE_MIN_WIDTH = 130
 #: Jaeger's web UI is not part of its Go module (the native stack has none): say so next to its links.
 _NO_JAEGER_UI = "Jaeger's web UI is not part of the native stack: these are its API's URLs (JSON)."
 
@@ -44,37 +50,40 @@ def _ms(value: float) -> str:
 
 
 def render(explanation: Explanation, console: Console) -> None:
-    """Print ``explanation`` readably on ``console``."""
+    """Print ``explanation`` readably on ``console``, at any width: panels, trees and tables wrap (ids and
+    URLs are never cut), whether or not the console soft-wraps."""
+
+    def show(renderable: RenderableType) -> None:
+        console.print(renderable, soft_wrap=False, highlight=False)
+
     if explanation.alert is not None:
-        console.print(_alert_panel(explanation))
+        show(_alert_panel(explanation))
     else:
         window = explanation.window
-        console.print(
+        show(
             f"[bold]{explanation.subject.capitalize()} {explanation.query}[/]  "
-            f"window {_clock(window.start)} → {_clock(window.end)}",
-            highlight=False,
+            f"window {_clock(window.start)} → {_clock(window.end)}"
         )
     if explanation.exemplars:
-        console.print(_exemplar_table(explanation))
+        show(_exemplars(explanation, console.width))
     if explanation.trace is not None:
-        console.print(_trace_tree(explanation.trace))
+        show(_trace_tree(explanation.trace))
     elif explanation.trace_id:
-        console.print(f"[yellow]trace {explanation.trace_id} is not in the trace store[/]", highlight=False)
+        show(f"[yellow]trace {explanation.trace_id} is not in the trace store[/]")
     if explanation.trace_id or explanation.logs:
-        console.print(_log_lines(explanation.logs, f"Logs of trace {explanation.trace_id or ''}"))
+        show(_log_lines(explanation.logs, f"Logs of trace {explanation.trace_id or ''}"))
     if explanation.related_logs:
-        console.print(_log_lines(explanation.related_logs, "Recent log records with this error"))
+        show(_log_lines(explanation.related_logs, "Recent log records with this error"))
     if explanation.errors:
-        console.print(_error_table(explanation.errors, explanation))
+        show(_errors(explanation.errors, explanation, console.width))
     if explanation.links:
-        console.print(_links(explanation))
+        console.print(_links(explanation), soft_wrap=False, crop=False)
     for note in explanation.notes:
-        console.print(f"[dim]note: {note}[/]", highlight=False)
+        show(f"[dim]note: {note}[/]")
     for problem in explanation.problems:
-        console.print(
+        show(
             f"[bold red]incomplete:[/] {problem.store} at {problem.url}: {problem.message}"
-            + (f"\n  {problem.hint}" if problem.hint else ""),
-            highlight=False,
+            + (f"\n  {problem.hint}" if problem.hint else "")
         )
 
 
@@ -101,22 +110,32 @@ def _alert_panel(explanation: Explanation) -> Panel:
     return Panel(lines, title=f"[bold]{alert.name}[/]", title_align="left")
 
 
-def _exemplar_table(explanation: Explanation) -> Table:
-    table = Table(title="Exemplar traces of the alerted series (Prometheus)", title_justify="left")
-    for column in ("trace id", "route / span", "status", "duration", "time"):
-        table.add_column(column, no_wrap=column != "route / span")
+def _exemplars(explanation: Explanation, width: int) -> RenderableType:
+    title = "Exemplar traces of the alerted series (Prometheus)"
     explained = explanation.trace.trace_id if explanation.trace else None
+    rows = []
     for exemplar in explanation.exemplars:
-        status = exemplar.status_code or ""
-        style = "red" if exemplar.failing else ""
-        marker = " ◀ explained below" if exemplar.trace_id == explained else ""
-        table.add_row(
-            exemplar.trace_id + marker,
-            exemplar.route or exemplar.series.get("span_name", ""),
-            Text(status, style=style),
-            f"{exemplar.value_seconds * 1000:.1f} ms",
-            _clock(exemplar.timestamp),
+        route = Text(exemplar.route or exemplar.series.get("span_name", ""))
+        if exemplar.trace_id == explained:
+            route.append("  ◀ explained below", style="bold")
+        status = Text(exemplar.status_code or "", style="red" if exemplar.failing else "")
+        rows.append(
+            (exemplar.trace_id, route, status, _ms(exemplar.value_seconds * 1000), exemplar.timestamp)
         )
+    if width < _EXEMPLAR_TABLE_MIN_WIDTH:
+        lines: list[RenderableType] = [Text(title, style="italic")]
+        for trace_id, route, status, duration, timestamp in rows:
+            line = Text(trace_id, style="bold")
+            line.append("  ").append_text(status).append(f"  {duration}  {_clock(timestamp)}  ")
+            lines.append(line.append_text(route))
+        return Group(*lines)
+    table = Table(title=title, title_justify="left")
+    table.add_column("trace id", no_wrap=True, min_width=_TRACE_ID_WIDTH)
+    table.add_column("route / span", overflow="fold")
+    for column in ("status", "duration", "time"):
+        table.add_column(column, no_wrap=True)
+    for trace_id, route, status, duration, timestamp in rows:
+        table.add_row(trace_id, route, status, duration, _clock(timestamp))
     return table
 
 
@@ -177,8 +196,9 @@ def _log_lines(records: list[LogRecord], title: str) -> RenderableType:
     if not records:
         return Text(f"{title}: no log records", style="dim")
     table = Table(title=f"{title} ({len(records)})", title_justify="left", show_edge=False)
-    for column in ("time", "level", "service", "message"):
-        table.add_column(column, no_wrap=column != "message")
+    for column in ("time", "level", "service"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("message", overflow="fold")
     for record in records:
         message = Text(record.message)
         if record.exception_type:
@@ -195,12 +215,39 @@ def _log_lines(records: list[LogRecord], title: str) -> RenderableType:
     return table
 
 
-def _error_table(groups: list[ErrorGroup], explanation: Explanation) -> Table:
+def _errors(groups: list[ErrorGroup], explanation: Explanation, width: int) -> RenderableType:
     window = explanation.window
     title = f"Error fingerprints, {_clock(window.start)} → {_clock(window.end)}"
+    if width >= _ERROR_TABLE_MIN_WIDTH:
+        return _error_table(groups, title)
+    blocks: list[RenderableType] = [Text(title, style="italic")]
+    for group in groups:
+        block = Text()
+        block.append(group.fingerprint, style="bold")
+        block.append(f"  {group.error_type or ''}", style="red")
+        block.append(f"\n  {_counts(group)}, {_clock(group.first_seen)} → {_clock(group.last_seen)}")
+        if group.message:
+            block.append(f"\n  {group.message}")
+        example = group.example_trace_id or (group.trace_ids[0] if group.trace_ids else None)
+        if example:
+            block.append(f"\n  example trace {example}")
+        blocks.append(block)
+    return Group(*blocks)
+
+
+def _counts(group: ErrorGroup) -> str:
+    errors = "-" if group.count is None else str(group.count)
+    records = "-" if group.log_records is None else str(group.log_records)
+    return f"{errors} errors, {records} log records"
+
+
+def _error_table(groups: list[ErrorGroup], title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("fingerprint", "type", "count", "log records", "first seen", "last seen", "example trace"):
-        table.add_column(column, no_wrap=column not in {"type"})
+    table.add_column("fingerprint", no_wrap=True, min_width=_FINGERPRINT_WIDTH)
+    table.add_column("type", overflow="fold")
+    for column in ("count", "log records", "first seen", "last seen"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("example trace", no_wrap=True, min_width=_TRACE_ID_WIDTH)
     for group in groups:
         table.add_row(
             group.fingerprint,

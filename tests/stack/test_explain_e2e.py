@@ -157,6 +157,10 @@ def test_an_alert_is_explained_and_its_trace_survives_a_restart(
 
     listing = wait_for("the alert's top error in `otel-ops alerts list`", listed_with_pointers, 90, 2.0)
     assert "otel-ops explain" in listing
+    # On an 80-column terminal one block per alert, its ids whole
+    narrow = cli(stack.state, "alerts", "list", "--alertmanager", stack.alertmanager, env={"COLUMNS": "80"})
+    assert error["fingerprint"] in narrow.stdout and "exemplar trace " in narrow.stdout
+    assert "…" not in narrow.stdout and "otel-ops explain" in narrow.stdout
 
     down = cli(stack.state, "down", "--timeout", "10", timeout=60)
     assert down.returncode == 0, down.stdout + down.stderr
