@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -51,6 +52,15 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:
             errors.print(f"[bold red]error:[/] OTEL_OPS_DATA_DIR: cannot create {settings.data_dir}: {exc}")
             raise typer.Exit(code=2) from None
+        refused = _cannot_listen(settings.host, settings.port)
+        if refused is not None:
+            errors.print(
+                f"[bold red]error:[/] cannot listen on {settings.host}:{settings.port}: {refused}. Is "
+                "another sidecar running there (`ss -ltnp` shows what listens)? Choose another port with "
+                "--port or OTEL_OPS_PORT.",
+                highlight=False,
+            )
+            raise typer.Exit(code=1)
 
         app = create_app(settings)
         excluded = ("/health", "/health/live", "/health/ready", "/metrics", "/events")
@@ -69,6 +79,18 @@ def register(app: typer.Typer) -> None:
             log_config=None,
             access_log=False,
         )
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the sidecar could not listen on ``host:port`` (taken, or an address of no interface), or None."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 def _check_jobs_file(path: Path) -> None:

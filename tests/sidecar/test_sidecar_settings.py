@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,23 @@ def test_bad_settings_name_the_variable(
 def test_a_bad_port_flag_names_the_flag(port: str) -> None:
     result = CliRunner().invoke(cli, ["sidecar", "--port", port])
     assert result.exit_code == 2 and "Invalid value for '--port'" in result.output
+
+
+def test_a_port_in_use_is_refused_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_OPS_DATA_DIR", str(tmp_path))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["sidecar", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in " ".join(result.output.split())
+    refused = CliRunner().invoke(
+        cli, ["sidecar", "--host", "192.0.2.1", "--port", str(port)]
+    )  # no such interface
+    assert refused.exit_code == 1 and "cannot listen on 192.0.2.1" in refused.output
 
 
 def test_bad_anomaly_jobs_file(tmp_path: Path) -> None:
