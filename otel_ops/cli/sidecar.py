@@ -45,12 +45,8 @@ def register(app: typer.Typer) -> None:
             settings = load_settings(host=host, port=port)
             if settings.anomaly_jobs_file is not None:
                 _check_jobs_file(settings.anomaly_jobs_file)
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
         except SettingsError as exc:
             errors.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(code=2) from None
-        except OSError as exc:
-            errors.print(f"[bold red]error:[/] OTEL_OPS_DATA_DIR: cannot create {settings.data_dir}: {exc}")
             raise typer.Exit(code=2) from None
         refused = _cannot_listen(settings.host, settings.port)
         if refused is not None:
@@ -61,6 +57,11 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
             raise typer.Exit(code=1)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            errors.print(f"[bold red]error:[/] OTEL_OPS_DATA_DIR: cannot create {settings.data_dir}: {exc}")
+            raise typer.Exit(code=2) from None
 
         app = create_app(settings)
         excluded = ("/health", "/health/live", "/health/ready", "/metrics", "/events")

@@ -55,7 +55,7 @@ def test_a_bad_port_flag_names_the_flag(port: str) -> None:
 def test_a_port_in_use_is_refused_before_anything_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OTEL_OPS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OTEL_OPS_DATA_DIR", str(tmp_path / "data"))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -63,10 +63,22 @@ def test_a_port_in_use_is_refused_before_anything_starts(
         result = CliRunner().invoke(cli, ["sidecar", "--port", str(port)])
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in " ".join(result.output.split())
+    assert not list(tmp_path.iterdir())  # nothing created
     refused = CliRunner().invoke(
         cli, ["sidecar", "--host", "192.0.2.1", "--port", str(port)]
     )  # no such interface
     assert refused.exit_code == 1 and "cannot listen on 192.0.2.1" in refused.output
+
+
+def test_an_uncreatable_data_dir_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("OTEL_OPS_DATA_DIR", str(tmp_path / "a-file" / "data"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free: the data directory is checked after the address
+    result = CliRunner().invoke(cli, ["sidecar", "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert "OTEL_OPS_DATA_DIR: cannot create" in " ".join(result.output.split())
 
 
 def test_bad_anomaly_jobs_file(tmp_path: Path) -> None:
