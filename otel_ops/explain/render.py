@@ -225,20 +225,24 @@ def _errors(groups: list[ErrorGroup], explanation: Explanation, width: int) -> R
         block = Text()
         block.append(group.fingerprint, style="bold")
         block.append(f"  {group.error_type or ''}", style="red")
-        block.append(f"\n  {_counts(group)}, {_clock(group.first_seen)} → {_clock(group.last_seen)}")
+        block.append(
+            f"\n  {_count(group.count)} errors, {_count(group.log_records)} log records, "
+            f"{_clock(group.first_seen)} → {_clock(group.last_seen)}"
+        )
         if group.message:
             block.append(f"\n  {group.message}")
-        example = group.example_trace_id or (group.trace_ids[0] if group.trace_ids else None)
-        if example:
-            block.append(f"\n  example trace {example}")
+        if _example_trace(group):
+            block.append(f"\n  example trace {_example_trace(group)}")
         blocks.append(block)
     return Group(*blocks)
 
 
-def _counts(group: ErrorGroup) -> str:
-    errors = "-" if group.count is None else str(group.count)
-    records = "-" if group.log_records is None else str(group.log_records)
-    return f"{errors} errors, {records} log records"
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _example_trace(group: ErrorGroup) -> str:
+    return group.example_trace_id or (group.trace_ids[0] if group.trace_ids else "")
 
 
 def _error_table(groups: list[ErrorGroup], title: str) -> Table:
@@ -252,11 +256,11 @@ def _error_table(groups: list[ErrorGroup], title: str) -> Table:
         table.add_row(
             group.fingerprint,
             (group.error_type or "") + (f"\n{group.message}" if group.message else ""),
-            "-" if group.count is None else str(group.count),
-            "-" if group.log_records is None else str(group.log_records),
+            _count(group.count),
+            _count(group.log_records),
             _clock(group.first_seen),
             _clock(group.last_seen),
-            group.example_trace_id or (group.trace_ids[0] if group.trace_ids else ""),
+            _example_trace(group),
         )
     return table
 
