@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +38,7 @@ def register(app: typer.Typer) -> None:
         from otel_ops.config.settings import HttpOptions
         from otel_ops.sidecar.app import create_app
         from otel_ops.sidecar.settings import SettingsError, load_settings
+        from otel_ops.stack.processes import bind_error
 
         errors = Console(stderr=True, soft_wrap=True)
         try:
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
         except SettingsError as exc:
             errors.print(f"[bold red]error:[/] {exc}", highlight=False)
             raise typer.Exit(code=2) from None
-        refused = _cannot_listen(settings.host, settings.port)
+        refused = bind_error(settings.port, settings.host)
         if refused is not None:
             errors.print(
                 f"[bold red]error:[/] cannot listen on {settings.host}:{settings.port}: {refused}. Is "
@@ -80,18 +80,6 @@ def register(app: typer.Typer) -> None:
             log_config=None,
             access_log=False,
         )
-
-
-def _cannot_listen(host: str, port: int) -> str | None:
-    """Why the sidecar could not listen on ``host:port`` (taken, or an address of no interface), or None."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            return exc.strerror or str(exc)
-    return None
 
 
 def _check_jobs_file(path: Path) -> None:

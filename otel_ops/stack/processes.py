@@ -35,15 +35,21 @@ def state_dir(create: bool = True) -> Path:
     return path.resolve()
 
 
-def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    """True when something already listens on ``host:port`` (or the port cannot be bound)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def bind_error(port: int, host: str = "127.0.0.1") -> str | None:
+    """Why a server could not listen on ``host:port`` (taken, or an address of no interface), or None."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
         try:
             sock.bind((host, port))
-        except OSError:
-            return True
-    return False
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something already listens on ``host:port`` (or the port cannot be bound)."""
+    return bind_error(port, host) is not None
 
 
 def check_ports_free(ports: Mapping[str, int], host: str = "127.0.0.1") -> None:
