@@ -157,8 +157,10 @@ def resolve_signal_export(
     if shared.endpoint is not None:
         endpoint = _signal_url(shared.endpoint, signal, values["protocol"])
     else:
-        endpoint = _env.read(f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT", str, environ)
-        if endpoint is None:
+        signal_endpoint = _env.read(f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT", str, environ)
+        if signal_endpoint is not None:
+            endpoint = signal_endpoint
+        else:
             base = shared_from_env.endpoint or (
                 _DEFAULT_GRPC_ENDPOINT if values["protocol"] == "grpc" else _DEFAULT_HTTP_ENDPOINT
             )

@@ -137,6 +137,10 @@ class _Run:
             self.explanation.problems.append(Problem(exc.store, exc.url, exc.detail, exc.hint))
             return default
 
+    def attempt_list(self, store: Any, call: Callable[[], list[T]]) -> list[T]:
+        """``attempt`` for a call that lists things: nothing when the store is down."""
+        return self.attempt(store, call, [])
+
 
 def _unique(values: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
@@ -158,8 +162,8 @@ def _add_trace(run: _Run, stores: Stores, trace_id: str, search: Window, log_lim
             explanation.trace.start_unix_nano / 1e9 - TRACE_LOG_MARGIN_S,
             explanation.trace.end_unix_nano / 1e9 + TRACE_LOG_MARGIN_S,
         )
-    explanation.logs = run.attempt(
-        stores.logs, lambda: stores.logs.trace_logs(trace_id, around, log_limit), []
+    explanation.logs = run.attempt_list(
+        stores.logs, lambda: stores.logs.trace_logs(trace_id, around, log_limit)
     )
     explanation.links += stores.traces.trace_links(trace_id, around)
     explanation.links += stores.logs.trace_log_links(trace_id, around)
@@ -228,8 +232,8 @@ def _add_error_counts(
     if not fingerprints:
         return
     explanation = run.explanation
-    counted = run.attempt(
-        stores.prometheus, lambda: stores.prometheus.error_groups(matchers, window, fingerprints), []
+    counted = run.attempt_list(
+        stores.prometheus, lambda: stores.prometheus.error_groups(matchers, window, fingerprints)
     )
     by_print = {group.fingerprint: group for group in counted}
     for fingerprint in fingerprints:
@@ -273,12 +277,12 @@ def explain_fingerprint(
     window = window or Window(now - FINGERPRINT_WINDOW_S, now)
     explanation = Explanation("fingerprint", fingerprint, window, stores.describe())
     run = _Run(explanation)
-    counted = run.attempt(
-        stores.prometheus, lambda: stores.prometheus.error_groups({}, window, [fingerprint]), []
+    counted = run.attempt_list(
+        stores.prometheus, lambda: stores.prometheus.error_groups({}, window, [fingerprint])
     )
     group = counted[0] if counted else ErrorGroup(fingerprint)
     summary = run.attempt(stores.logs, lambda: stores.logs.fingerprint_summary(fingerprint, window), None)
-    records = run.attempt(stores.logs, lambda: stores.logs.fingerprint_logs(fingerprint, window, 20), [])
+    records = run.attempt_list(stores.logs, lambda: stores.logs.fingerprint_logs(fingerprint, window, 20))
     if summary is not None and summary.count:
         _merge_summary(group, summary)
         group.services = _unique([*group.services, *summary.services])
@@ -286,10 +290,8 @@ def explain_fingerprint(
     for record in records:
         group.error_type = group.error_type or record.exception_type
         group.message = group.message or record.exception_message
-    searched = run.attempt(
-        stores.traces,
-        lambda: stores.traces.find_trace_ids("error.fingerprint", fingerprint, window, 20),
-        [],
+    searched = run.attempt_list(
+        stores.traces, lambda: stores.traces.find_trace_ids("error.fingerprint", fingerprint, window, 20)
     )
     group.trace_ids = _unique([*(record.trace_id for record in records), *searched])[:20]
     explanation.related_logs = records
@@ -494,10 +496,10 @@ def explain_alert(
         explanation.notes.append(
             "the alert has no service or route label: exemplars and errors of every service"
         )
-    found = run.attempt(stores.prometheus, lambda: stores.prometheus.exemplars(matchers, window), [])
+    found = run.attempt_list(stores.prometheus, lambda: stores.prometheus.exemplars(matchers, window))
     explanation.exemplars = choose_exemplars(found, alert.labels, exemplars)
-    explanation.errors = run.attempt(
-        stores.prometheus, lambda: stores.prometheus.error_groups(matchers, window), []
+    explanation.errors = run.attempt_list(
+        stores.prometheus, lambda: stores.prometheus.error_groups(matchers, window)
     )
     for group in explanation.errors[:3]:
         _add_log_summary(run, stores, group, window)
@@ -541,7 +543,9 @@ def _add_log_summary(run: _Run, stores: Stores, group: ErrorGroup, window: Windo
     if summary is None or not summary.count:
         return
     _merge_summary(group, summary)
-    records = run.attempt(stores.logs, lambda: stores.logs.fingerprint_logs(group.fingerprint, window, 5), [])
+    records = run.attempt_list(
+        stores.logs, lambda: stores.logs.fingerprint_logs(group.fingerprint, window, 5)
+    )
     group.trace_ids = _unique([*group.trace_ids, *(r.trace_id for r in records)])
     for record in records:
         group.message = group.message or record.exception_message

@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import Token
 from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
 from otel_ops.instrumentation._correlation import RequestIds, request_ids
@@ -140,7 +142,7 @@ class TelemetryMiddleware:
         method: str = scope["method"]
         scheme: str = scope.get("scheme", "http")
         known_method = method if method in _KNOWN_METHODS else "_OTHER"
-        token: object | None = None
+        token: Token[Context] | None = None
         if records & RECORD_SPAN:
             attributes: dict[str, Any] = {
                 "http.request.method": known_method,

@@ -25,10 +25,10 @@ def _span_getter() -> Callable[[], trace.Span]:
         from opentelemetry.trace.propagation import _SPAN_KEY
 
         if type(_RUNTIME_CONTEXT) is ContextVarsRuntimeContext:
-            current = _RUNTIME_CONTEXT._current_context.get  # type: ignore[attr-defined]
+            current = _RUNTIME_CONTEXT._current_context.get
 
             def get_current_span() -> trace.Span:
-                return current().get(_SPAN_KEY, _INVALID_SPAN)  # type: ignore[no-any-return]
+                return current().get(_SPAN_KEY, _INVALID_SPAN)  # type: ignore[return-value]
 
             return get_current_span
     except (ImportError, AttributeError):

@@ -85,7 +85,7 @@ def fingerprint(exc: BaseException) -> str:
     """
     cached = getattr(exc, "_otel_ops_fingerprint", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return str(cached)
     parts = [exception_type_name(exc), *_frames(exc.__traceback__), normalize_message(str(exc))]
     result = hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
     with contextlib.suppress(AttributeError, TypeError):  # exceptions with __slots__ or from C extensions

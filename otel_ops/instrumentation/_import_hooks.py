@@ -91,7 +91,7 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
                 continue
             spec: Any = find(fullname, path, target)
             if spec is not None:
-                return spec  # type: ignore[no-any-return]
+                return spec
         return None
 
 

@@ -102,7 +102,7 @@ def uninstall(handlers: list[logging.Handler]) -> None:
                 logger.removeHandler(handler)
     while _restore:
         handler, formatter = _restore.pop()
-        handler.setFormatter(formatter)  # type: ignore[arg-type]
+        handler.setFormatter(formatter)
 
 
 def reinstall(handlers: list[logging.Handler]) -> list[logging.Handler]:

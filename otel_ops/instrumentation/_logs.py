@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import orjson
 
@@ -79,6 +79,18 @@ class Prepared(NamedTuple):
     stack_info: str | None
 
 
+if TYPE_CHECKING:
+
+    class CorrelatedRecord(logging.LogRecord):
+        """A record once :func:`correlate` stamped it (the app's own formatters may use these too)."""
+
+        trace_id: str | None
+        span_id: str | None
+        request_id: str | None
+        trace_sampled: bool
+        error_fingerprint: str | None
+
+
 _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})  # shared by the many records without extras
 _new_prepared = tuple.__new__  # skips the named tuple's argument handling: a log call pays for this
 
@@ -96,9 +108,9 @@ def correlate(record: logging.LogRecord, scrubber: Scrubber | None = None) -> Pr
     """Stamp correlation ids (and an exception fingerprint) on ``record`` and prepare its exported parts,
     scrubbed, once per record."""
     attributes = record.__dict__
-    done = attributes.get("_otel_ops")
+    done: Prepared | None = attributes.get("_otel_ops")
     if done is not None:
-        return done  # type: ignore[no-any-return]
+        return done
     extra: Mapping[str, Any] = _NO_EXTRA
     if len(attributes) != _PLAIN_RECORD_SIZE:  # a plain record has exactly its standard attributes
         extra_keys = attributes.keys() - _STANDARD_ATTRS
@@ -162,8 +174,9 @@ class JsonFormatter(logging.Formatter):
         self._scrubber = scrubber
         self._clock = _SecondClock()
 
-    def format(self, record: logging.LogRecord) -> str:
-        prepared = correlate(record, self._scrubber)
+    def format(self, logged: logging.LogRecord) -> str:
+        prepared = correlate(logged, self._scrubber)
+        record = cast("CorrelatedRecord", logged)
         data: dict[str, Any] = {
             "timestamp": self._clock(record.created, record.msecs),
             "level": record.levelname,
@@ -236,11 +249,12 @@ class OtlpLogHandler(logging.Handler):
         self._body_limit = body_limit
         self._value_limit = value_limit
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith(_NOT_EXPORTED_PREFIXES):
+    def emit(self, logged: logging.LogRecord) -> None:
+        if logged.name.startswith(_NOT_EXPORTED_PREFIXES):
             return
         try:
-            prepared = correlate(record, self._scrubber)
+            prepared = correlate(logged, self._scrubber)
+            record = cast("CorrelatedRecord", logged)
             value_limit = self._value_limit
             attributes = limit_values(prepared.extra, value_limit) if prepared.extra else {}
             if record.request_id:

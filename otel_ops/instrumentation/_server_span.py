@@ -207,9 +207,10 @@ class ServerSpanFactory:
         if provider is not None:
             self._tracer = provider.get_tracer(SCOPE_NAME, __version__)
             processors = getattr(provider, "_active_span_processor", None)
-            if isinstance(getattr(processors, "_span_processors", None), tuple):
+            own = getattr(processors, "_span_processors", None)
+            if isinstance(own, tuple):
                 self._processors = processors
-                self._own = processors._span_processors
+                self._own = own
 
     @property
     def value_length_limit(self) -> int | None:

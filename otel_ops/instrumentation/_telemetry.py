@@ -7,8 +7,10 @@ import functools
 import importlib
 import logging
 import os
+import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -192,15 +194,38 @@ def _exporters(names: tuple[str, ...] | None, signal: str) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+def _valid_patterns(patterns: tuple[str, ...] | None) -> list[str]:
+    """The extra scrub patterns that compile; each other one is warned about and left out (the built-in
+    rules and the valid patterns still apply)."""
+    valid = []
+    for pattern in patterns or ():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            _env.warn_invalid("OTEL_OPS_SCRUB_PATTERNS", pattern, f"not a regular expression ({exc})")
+            continue
+        valid.append(pattern)
+    return valid
+
+
+def _price_table(options: s.GenAIOptions) -> PriceTable:
+    """The price table; a file that cannot be used is warned about, and costs come from the built-in table
+    (plus prices given in code)."""
+    if options.prices_file:
+        try:
+            return PriceTable.from_file(options.prices_file, options.prices)
+        except ValueError as exc:
+            _env.warn_invalid(
+                "OTEL_OPS_GENAI_PRICES", options.prices_file, f"{exc}; using the built-in prices"
+            )
+    return PriceTable(options.prices)
+
+
 def _build(r: _Resolved, export: s.ExportOptions, extra: dict[str, Any]) -> Telemetry:
     identity = ProcessIdentity()
     resource = build_resource(r.core.service_name, r.core.resource_attributes or {}, extra, identity)
-    scrubber = Scrubber(r.scrub.patterns or (), r.scrub.keys or ()) if r.scrub.enabled else None
-    prices = (
-        PriceTable.from_file(r.genai.prices_file, r.genai.prices)
-        if r.genai.prices_file
-        else PriceTable(r.genai.prices)
-    )
+    scrubber = Scrubber(_valid_patterns(r.scrub.patterns), r.scrub.keys or ()) if r.scrub.enabled else None
+    prices = _price_table(r.genai)
     disabled = bool(r.core.sdk_disabled)
 
     tracer_provider: TracerProvider | None = None
@@ -302,7 +327,9 @@ def _server_spans(
 
     if provider is None:
         return ServerSpanFactory(sampling.ALWAYS_OFF, None, None)
-    puts = [queue.put for name, queue in queues.items() if name.startswith("traces")]
+    puts: list[Callable[[Any, int], None]] = [
+        queue.put for name, queue in queues.items() if name.startswith("traces")
+    ]
     if len(puts) > 1:
         targets = tuple(puts)  # bound now: ``puts`` is rebound to the fan-out below
 

@@ -99,8 +99,8 @@ class QueuedSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         if span.context.trace_flags.sampled:
-            size = SPAN_OVERHEAD + len(span.name) + attributes_size(span._attributes)  # type: ignore[attr-defined]
-            events = span._events  # type: ignore[attr-defined]
+            size = SPAN_OVERHEAD + len(span.name) + attributes_size(span._attributes)
+            events = span._events
             if events:
                 size += events_size(events)
             self._put(span, size)
@@ -125,12 +125,12 @@ def _scrub_span(span: ReadableSpan, scrubber: Scrubber, cut_at: int | None) -> N
     value that long may end inside a secret: see :meth:`Scrubber.cut_text`."""
     name = scrubber.text(span.name)
     if name != span.name:
-        span._name = name  # type: ignore[attr-defined]
+        span._name = name
     attributes = span.attributes
     if attributes:
         clean = scrubber.attributes(attributes, cut_at)
         if clean is not None:
-            span._attributes = clean  # type: ignore[attr-defined]
+            span._attributes = clean
     if span.events:
         events = []
         changed = False
@@ -143,10 +143,10 @@ def _scrub_span(span: ReadableSpan, scrubber: Scrubber, cut_at: int | None) -> N
             else:
                 events.append(event)
         if changed:
-            span._events = tuple(events)  # type: ignore[attr-defined]
+            span._events = tuple(events)
     status = _scrub_status(span.status, scrubber)
     if status is not None:
-        span._status = status  # type: ignore[attr-defined]
+        span._status = status
 
 
 def _scrub_server_span(span: ServerSpan, scrubber: Scrubber) -> None:

@@ -88,3 +88,32 @@ def test_bad_price_table_says_what_is_wrong(tmp_path):
         PriceTable.from_file(file)
     with pytest.raises(ValueError, match="cannot read"):
         PriceTable.from_file(tmp_path / "absent.json")
+
+
+UNUSABLE_SETTINGS_SCRIPT = """
+import logging, otel_ops
+otel_ops.configure()
+with otel_ops.llm_call(provider="openai", model="gpt-4o-mini") as call:
+    call.set_usage(input_tokens=1000, output_tokens=0)
+logging.getLogger("app").warning("retrying with secret-12345")
+otel_ops.shutdown()
+"""
+
+
+@pytest.mark.parametrize("prices", ["absent.json", "broken.json", "prices.yaml"])
+def test_unusable_price_table_or_scrub_pattern_is_warned_about_service_runs(sink, tmp_path, prices):
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "prices.yaml").write_text("gpt-4o-mini: [9, 9]\n: : :\n")
+    env = service_env(
+        sink,
+        OTEL_OPS_GENAI_PRICES=str(tmp_path / prices),
+        OTEL_OPS_SCRUB_PATTERNS="(unclosed;;secret-[0-9]+",
+    )
+    result = run_python(UNUSABLE_SETTINGS_SCRIPT, env)
+    assert f"Ignoring OTEL_OPS_GENAI_PRICES='{tmp_path / prices}'" in result.stderr
+    assert "using the built-in prices" in result.stderr
+    assert "Ignoring OTEL_OPS_SCRUB_PATTERNS='(unclosed'" in result.stderr
+    spans = sink.wait_for(lambda: sink.spans())
+    assert spans[0]["attributes"]["gen_ai.usage.cost_usd"] == pytest.approx(1000 * 0.15 / 1e6)
+    logs = sink.wait_for(lambda: [r for r in sink.logs() if "retrying" in str(r.get("body"))])
+    assert "secret-12345" not in str(logs[0]["body"])  # the valid extra pattern still applies

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import datetime as dt
 import weakref
 from typing import Any
@@ -215,7 +216,7 @@ class AlertService:
         return {"fingerprint": alert["fingerprint"], "resolvedAt": now, "expiredSilences": expired}
 
     def record_notification(
-        self, payload: WebhookPayload, remote: str, pointers: list[dict[str, Any]] | None = None
+        self, payload: WebhookPayload, remote: str, pointers: builtins.list[dict[str, Any]] | None = None
     ) -> int:
         """An Alertmanager webhook notification: one audit entry and one event per alert in it, with the
         alert's ``pointers`` (exemplar trace id, top error fingerprint) when given."""
@@ -240,5 +241,5 @@ class AlertService:
             self._publish(record)
         return len(payload.alerts)
 
-    def history(self, limit: int = 100, fingerprint: str | None = None) -> list[dict[str, Any]]:
+    def history(self, limit: int = 100, fingerprint: str | None = None) -> builtins.list[dict[str, Any]]:
         return self.audit.read(limit, fingerprint=fingerprint)

@@ -61,7 +61,10 @@ async def acknowledgements(client: AlertmanagerClient, labels: dict[str, str]) -
 
 async def settle(client: AlertmanagerClient, labels: dict[str, str]) -> dict[str, Any] | None:
     """Keeps the first-started active acknowledgement of these labels, expires the others; returns it."""
-    kept, *duplicates = await acknowledgements(client, labels) or [None]
+    found = await acknowledgements(client, labels)
+    if not found:
+        return None
+    kept, *duplicates = found
     for duplicate in duplicates:
         await _expire(client, str(duplicate["id"]))
     return kept

@@ -43,9 +43,10 @@ class SortedWindow:
         if typecode not in ("d", "f"):
             raise ValueError("typecode must be 'd' (double) or 'f' (single precision)")
         self._capacity = capacity
-        self._arrivals = array(typecode)  # grows to capacity, then a ring whose oldest value is at _head
+        # Grows to capacity, then a ring whose oldest value is at _head.
+        self._arrivals: array[float] = array(typecode)
         self._head = 0
-        self._sorted = array(typecode)
+        self._sorted: array[float] = array(typecode)
         self._single = typecode == "f"  # values are rounded as they are kept
 
     def __len__(self) -> int:
@@ -252,7 +253,7 @@ class Ring:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self._capacity = capacity
-        self._values = array(typecode)
+        self._values: array[float] = array(typecode)
         self._head = 0
 
     def __len__(self) -> int:
@@ -288,7 +289,7 @@ class IntQueue:
     __slots__ = ("_head", "_items")
 
     def __init__(self, typecode: str = "q") -> None:
-        self._items = array(typecode)
+        self._items: array[int] = array(typecode)
         self._head = 0
 
     def __len__(self) -> int:

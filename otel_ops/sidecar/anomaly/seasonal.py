@@ -105,9 +105,11 @@ class _SeasonalProfile:
 
     def _store(self, timestamp: float, value: float) -> None:
         index, cycle = self._locate(timestamp)
-        if self._cycle_origin is None or not _INT32_MIN <= cycle - self._cycle_origin <= _INT32_MAX:
+        origin = self._cycle_origin
+        if origin is None or not _INT32_MIN <= cycle - origin <= _INT32_MAX:
             self._restart(cycle)  # the first value, or a clock that moved by decades: nothing learnt holds
-        cycle -= self._cycle_origin
+            origin = cycle
+        cycle -= origin
         first_run = index * self._cycles_kept
         run_cycles, run_counts = self._run_cycles, self._run_counts
         while self._runs[index] and run_cycles[first_run] <= cycle - self._cycles_kept:

@@ -43,7 +43,7 @@ class SpikeLevelShiftDetector:
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         cfg = self.config
-        if len(self._recent) < self._recent.maxlen:
+        if len(self._recent) < cfg.level_points:
             result = AnomalyResult(timestamp=timestamp, value=value, score=0.0)
         else:
             expected = median(self._recent)

@@ -5,6 +5,7 @@ One lock serialises jobs in this process (restic also locks the repository again
 
 from __future__ import annotations
 
+import builtins
 import shutil
 import tempfile
 import threading
@@ -166,7 +167,7 @@ class BackupService:
 
     def _restore_and_compare(
         self, snapshot: Snapshot, into: Path | None = None
-    ) -> tuple[Manifest | None, list[str]]:
+    ) -> tuple[Manifest | None, builtins.list[str]]:
         """Restore ``snapshot`` (into a temporary directory unless ``into``) and list manifest mismatches."""
         directory = into or Path(tempfile.mkdtemp(prefix="otel-ops-verify-"))
         try:
@@ -223,7 +224,7 @@ class BackupService:
             return RestoreResult(snapshot, name, ok=True, installed=installed)
 
     @staticmethod
-    def _refusal(snapshot: Snapshot, problems: list[str]) -> str:
+    def _refusal(snapshot: Snapshot, problems: builtins.list[str]) -> str:
         listed = "\n".join(f"  - {p}" for p in problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         return (
@@ -239,7 +240,7 @@ class BackupService:
             raise SnapshotNotFound(f"no snapshots{f' of source {source}' if source else ''} to restore")
         return snapshots[-1]
 
-    def drill(self, progress: Progress = _quiet) -> list[RestoreResult]:
+    def drill(self, progress: Progress = _quiet) -> builtins.list[RestoreResult]:
         """Restore the latest snapshot of every source to scratch space and run all restore checks."""
         results = []
         for name, snapshot in self.latest_per_source().items():

@@ -163,8 +163,10 @@ def build_checks(settings: SidecarSettings, client: httpx.AsyncClient) -> list[C
             checks.append(
                 check(f"{name}:ready", name, "component", partial(http_ready, client, _url(base, path)))
             )
-    for path in settings.sqlite_paths:
-        checks.append(check("sqlite:integrity", str(path), "datastore", partial(sqlite_integrity, path)))
+    for database in settings.sqlite_paths:
+        checks.append(
+            check("sqlite:integrity", str(database), "datastore", partial(sqlite_integrity, database))
+        )
     for secret in settings.postgres_dsns:
         dsn = secret.get_secret_value()
         checks.append(

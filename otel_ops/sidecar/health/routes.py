@@ -42,7 +42,9 @@ class HealthReport(BaseModel):
     checks: dict[str, list[CheckReport]] | None = None
 
 
-_FAILING = {503: {"model": HealthReport, "description": "fail: a critical check fails"}}
+_FAILING: dict[int | str, dict[str, Any]] = {
+    503: {"model": HealthReport, "description": "fail: a critical check fails"}
+}
 
 open_router = APIRouter(tags=["health"], default_response_class=HealthJSONResponse)
 protected_router = APIRouter(

@@ -210,7 +210,8 @@ class AnomalyJobRunner:
                 state.forget(key)
                 with contextlib.suppress(KeyError):  # it never scored a point
                     self.metrics.anomaly_score.remove(job.name, key)
-        known, new = [], []
+        known: list[tuple[str, dict[str, str], list[list[Any]]]] = []
+        new: list[tuple[str, dict[str, str], list[list[Any]]]] = []
         for series in result:
             labels = {str(k): str(v) for k, v in (series.get("metric") or {}).items()}
             key = series_name(labels)

@@ -55,7 +55,7 @@ def _driver() -> ModuleType:
 def table_stats(connection: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
     """``schema.table`` -> row count and an order-independent MD5 over the rows' text form."""
     for statement in _STABLE_OUTPUT:
-        connection.execute(statement)  # type: ignore[arg-type]
+        connection.execute(statement)
     stats: dict[str, dict[str, Any]] = {}
     for schema, table in connection.execute(_TABLES).fetchall():
         sql = _driver().sql
@@ -147,7 +147,7 @@ class PostgresSource(Source):
         try:
             with pg.connect(dsn) as connection:
                 connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                snapshot = connection.execute("SELECT pg_export_snapshot()").fetchone()[0]  # type: ignore[index]
+                snapshot = connection.execute("SELECT pg_export_snapshot()").fetchone()[0]
                 self._run("pg_dump", ["-Fc", f"--snapshot={snapshot}", "-f", str(staging / DUMP_NAME), dsn])
                 stats = table_stats(connection)
                 connection.execute("COMMIT")
