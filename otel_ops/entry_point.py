@@ -25,6 +25,22 @@ OPS_EXTRA = "ops"
 OPS_INSTALL = "pip install 'otel-ops[ops]'"
 _OPS_MARKER = re.compile(r"""extra\s*==\s*["']""" + OPS_EXTRA + r"""["']""")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+#: The operations layer's commands (the Typer application in :mod:`otel_ops.cli` registers exactly these).
+OPS_COMMANDS = (
+    "up",
+    "down",
+    "status",
+    "demo",
+    "demo-service",
+    "explain",
+    "collector",
+    "stores",
+    "sidecar",
+    "alerts",
+    "backup",
+    "anomaly",
+    "init",
+)
 
 
 def ops_requirements() -> list[str]:
@@ -64,10 +80,7 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     top = argparse.ArgumentParser(
         prog="otel-ops",
         description="OpenTelemetry observability pipeline for Python services.",
-        epilog=(
-            "The other commands (up, down, status, demo, explain, collector, stores, sidecar, alerts, "
-            f"backup, anomaly, init) are the operations layer: {OPS_INSTALL}"
-        ),
+        epilog=(f"The other commands ({', '.join(OPS_COMMANDS)}) are the operations layer: {OPS_INSTALL}"),
     )
     top.add_argument(
         "--version", action="version", version=version_line(), help="Print the version and exit."
@@ -117,6 +130,16 @@ def _ops_layer_missing(command: str, missing: Sequence[str]) -> NoReturn:
     )
 
 
+def _unknown(word: str) -> NoReturn:
+    kind = "option" if word.startswith("-") else "command"
+    print(
+        f"otel-ops: no such {kind} {word!r}. Commands: run (this installation), "
+        f"{', '.join(OPS_COMMANDS)} ({OPS_INSTALL}); otel-ops --help shows them.",
+        file=sys.stderr,
+    )
+    sys.exit(2)
+
+
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["run"]:
@@ -129,6 +152,8 @@ def main() -> None:
         if not args or args[0] in ("-h", "--help"):
             _parser()[0].print_help()
             sys.exit(0 if args else 2)
+        if args[0] not in OPS_COMMANDS:
+            _unknown(args[0])
         _ops_layer_missing(args[0], missing)
     try:
         from otel_ops.cli import main as ops_main

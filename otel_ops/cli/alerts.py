@@ -12,11 +12,13 @@ out of range or unparsable, an empty comment, an ambiguous fingerprint prefix, b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -26,11 +28,13 @@ from rich.text import Text
 app = typer.Typer(help="List, acknowledge and resolve alerts (through Alertmanager).", no_args_is_help=True)
 
 T = TypeVar("T")
+_errors = Console(stderr=True, soft_wrap=True)
 
 AlertmanagerOption = Annotated[
     str | None,
     typer.Option(
         "--alertmanager",
+        "--alertmanager-url",
         help="Alertmanager URL (default OTEL_OPS_ALERTMANAGER_URL, else the local stack's, else :9093).",
     ),
 ]
@@ -50,33 +54,58 @@ def _author(author: str | None) -> str:
     return author or os.environ.get("OTEL_OPS_USER") or getpass.getuser()
 
 
-def _alertmanager_url(alertmanager: str | None) -> str | None:
-    """--alertmanager, else OTEL_OPS_ALERTMANAGER_URL (both left to the settings), else the Alertmanager of
-    the stack `otel-ops up` runs (on whatever port it was given), else None: the settings' default."""
-    if alertmanager or os.environ.get("OTEL_OPS_ALERTMANAGER_URL", "").strip():
-        return alertmanager
+def _checked_url(url: str, given_by: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        with contextlib.suppress(ValueError):  # a port that is not a number or out of range
+            parts.port  # noqa: B018
+            return url
+    _errors.print(
+        f"[bold red]error:[/] invalid Alertmanager URL {url!r} ({given_by}): give it as http://host:port, "
+        "e.g. http://127.0.0.1:9093",
+        highlight=False,
+    )
+    raise typer.Exit(code=2)
+
+
+def _alertmanager_url(alertmanager: str | None) -> str:
+    """--alertmanager, else OTEL_OPS_ALERTMANAGER_URL, else the Alertmanager of the stack `otel-ops up`
+    runs (on whatever port it was given), else the sidecar's default."""
+    from otel_ops.sidecar.settings import DEFAULT_ALERTMANAGER_URL
+
+    if alertmanager:
+        return _checked_url(alertmanager, "--alertmanager")
+    from_env = os.environ.get("OTEL_OPS_ALERTMANAGER_URL", "").strip()
+    if from_env:
+        return _checked_url(from_env, "OTEL_OPS_ALERTMANAGER_URL")
     from otel_ops.explain.settings import default_state_dir, stack_urls
 
-    return stack_urls(default_state_dir(os.environ)).get("alertmanager")
+    return stack_urls(default_state_dir(os.environ)).get("alertmanager") or DEFAULT_ALERTMANAGER_URL
+
+
+def _audit_log(data_dir: Path | None) -> Path:
+    """The audit log in --data-dir, else in OTEL_OPS_DATA_DIR, else in the sidecar's default data dir."""
+    from otel_ops.sidecar.settings import AUDIT_LOG_NAME, DEFAULT_DATA_DIR
+
+    from_env = os.environ.get("OTEL_OPS_DATA_DIR", "").strip()
+    return (data_dir or (Path(from_env) if from_env else DEFAULT_DATA_DIR)) / AUDIT_LOG_NAME
 
 
 def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any], Awaitable[T]]) -> T:
+    """``action`` on the alert service of this Alertmanager and data dir. Only the two settings it needs
+    are read: the rest of the sidecar's environment (its port, its checks) is none of this command's
+    business."""
     from otel_ops import _http as http_clients
     from otel_ops.sidecar.alerts import AlertmanagerClient, AlertmanagerError, AlertRequestError, AlertService
     from otel_ops.sidecar.audit import AuditLog
-    from otel_ops.sidecar.settings import SettingsError, load_settings
 
-    errors = Console(stderr=True, soft_wrap=True)
-    try:
-        settings = load_settings(alertmanager_url=_alertmanager_url(alertmanager), data_dir=data_dir)
-    except SettingsError as exc:
-        errors.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+    url, audit_log = _alertmanager_url(alertmanager), _audit_log(data_dir)
+    errors = _errors
 
     async def go() -> T:
         async with http_clients.async_client(timeout=10.0) as http:
-            client = AlertmanagerClient(str(settings.alertmanager_url), http)
-            return await action(AlertService(client, AuditLog(settings.audit_log_path)))
+            client = AlertmanagerClient(url, http)
+            return await action(AlertService(client, AuditLog(audit_log)))
 
     try:
         return asyncio.run(go())

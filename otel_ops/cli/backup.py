@@ -143,10 +143,17 @@ def restore(
         ),
     ],
     source: Annotated[str | None, typer.Option("--source", "-s", help="With 'latest': this source.")] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace what the target holds where it differs from the snapshot (else refused)."
+        ),
+    ] = False,
 ) -> None:
-    """Restore a snapshot: restore to scratch, check it, and only then write it to the target."""
+    """Restore a snapshot: restore to scratch, check it, and only then write it to the target. A target
+    holding data that differs from the snapshot is left alone unless --force."""
     with _service() as service, _progress("restoring") as update:
-        result = service.restore(snapshot, target, source=source, progress=update)
+        result = service.restore(snapshot, target, source=source, progress=update, replace=force)
     console.print(
         f"[green]restored[/] snapshot {result.snapshot.short_id} ({result.source}): {result.installed}"
     )

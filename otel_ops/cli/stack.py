@@ -27,7 +27,16 @@ def _port(default: int, what: str) -> int:
 
 def up(
     host: Annotated[str, typer.Option(help="Address every component listens on.")] = "127.0.0.1",
-    port: int = _port(4318, "the Collector's OTLP/HTTP receiver (same as --otlp-http-port)"),
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port",
+            "--otlp-http-port",
+            min=1,
+            max=65535,
+            help="Port of the Collector's OTLP/HTTP receiver (--otlp-http-port is the same option).",
+        ),
+    ] = 4318,
     otlp_grpc_port: int = _port(4317, "the Collector's OTLP/gRPC receiver"),
     health_port: int = _port(13133, "the Collector's health check"),
     collector_metrics_port: int = _port(8888, "the Collector's own metrics"),

@@ -15,6 +15,9 @@ from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_valida
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "OTEL_OPS_"
+DEFAULT_DATA_DIR = Path(".otel-ops/sidecar")
+DEFAULT_ALERTMANAGER_URL = "http://localhost:9093"
+AUDIT_LOG_NAME = "audit.jsonl"
 
 
 def _split_commas(value: Any) -> Any:
@@ -32,11 +35,11 @@ class SidecarSettings(BaseSettings):
 
     host: str = Field("127.0.0.1", min_length=1, description="Address the sidecar listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the sidecar listens on.")
-    data_dir: Path = Field(Path(".otel-ops/sidecar"), description="Audit log and state; its disk is checked.")
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Audit log and state; its disk is checked.")
 
     collector_health_url: AnyHttpUrl = AnyHttpUrl("http://localhost:13133/")
     prometheus_url: AnyHttpUrl = AnyHttpUrl("http://localhost:9090")
-    alertmanager_url: AnyHttpUrl = AnyHttpUrl("http://localhost:9093")
+    alertmanager_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_ALERTMANAGER_URL)
     loki_url: AnyHttpUrl | None = Field(None, description="Checked (GET /ready) only when set.")
     tempo_url: AnyHttpUrl | None = Field(None, description="Checked (GET /ready) only when set.")
     jaeger_url: AnyHttpUrl | None = Field(
@@ -125,7 +128,7 @@ class SidecarSettings(BaseSettings):
 
     @property
     def audit_log_path(self) -> Path:
-        return self.data_dir / "audit.jsonl"
+        return self.data_dir / AUDIT_LOG_NAME
 
 
 def env_name(field: str) -> str:

@@ -53,7 +53,17 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def check_ports_free(ports: Mapping[str, int], host: str = "127.0.0.1") -> None:
-    """Raise :class:`StackError` naming every port in ``ports`` (purpose -> port) that is taken."""
+    """Raise :class:`StackError` naming every port in ``ports`` (purpose -> port) given to more than one
+    purpose, or else every one that is taken."""
+    purposes: dict[int, list[str]] = {}
+    for purpose, port in ports.items():
+        purposes.setdefault(port, []).append(purpose)
+    shared = [f"{port} ({' and '.join(names)})" for port, names in purposes.items() if len(names) > 1]
+    if shared:
+        raise StackError(
+            f"port {', '.join(shared)} given to more than one component: choose a port for each with the "
+            "--*-port options."
+        )
     taken = [f"{port} ({purpose})" for purpose, port in ports.items() if port_in_use(port, host)]
     if taken:
         raise StackError(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import otel_ops
+from otel_ops.entry_point import OPS_COMMANDS
 from tests.support.environments import Environment
 from tests.support.otlp_sink import OtlpSink
 
@@ -90,6 +91,37 @@ def test_operations_commands_say_how_to_install_the_operations_layer(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"otel-ops {command[0]}:") and OPS_INSTALL in lines[0]
     assert not list(empty_dir.iterdir()), "the command left files behind"
+
+
+@pytest.mark.parametrize("word", ["nonsense", "--bogus"])
+def test_an_unknown_command_or_option_is_named_as_such(
+    library: Environment, empty_dir: Path, word: str
+) -> None:
+    result = library.run("otel-ops", word, cwd=empty_dir)
+    assert result.returncode == 2, result.stderr
+    kind = "option" if word.startswith("-") else "command"
+    assert result.stderr.startswith(f"otel-ops: no such {kind} '{word}'"), result.stderr
+    assert "not installed" not in result.stderr
+
+
+def test_the_library_knows_every_command_of_the_operations_layer() -> None:
+    import typer.main
+
+    from otel_ops.cli import app
+
+    assert set(typer.main.get_command(app).commands) == {"run", *OPS_COMMANDS}
+
+
+def test_run_refuses_an_endpoint_that_is_not_a_url(library: Environment, empty_dir: Path) -> None:
+    result = library.run(
+        "otel-ops", "run", "--endpoint", "notaurl", "--", "python", "-c", "pass", cwd=empty_dir
+    )
+    assert result.returncode == 2
+    assert "--endpoint 'notaurl' is not a URL: give it as http://host:port" in result.stderr
+    port = library.run(
+        "otel-ops", "run", "--endpoint", "http://localhost:99999", "--", "python", "-c", "pass", cwd=empty_dir
+    )
+    assert port.returncode == 2 and "invalid port" in port.stderr
 
 
 def test_help_shows_run_and_how_to_get_the_other_commands(library: Environment, empty_dir: Path) -> None:

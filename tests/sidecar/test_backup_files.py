@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from otel_ops.cli import app
 from otel_ops.sidecar.backup import (
+    BackupError,
     BackupMetrics,
     BackupService,
     BackupSettings,
@@ -255,6 +256,46 @@ def test_cli_create_list_restore_round_trip(backup_settings: BackupSettings, tmp
         assert (target / name).read_text() == text
     drill = runner.invoke(app, ["backup", "drill"], env=env)
     assert drill.exit_code == 0, drill.output
+
+
+def test_cli_restore_leaves_edited_files_alone_unless_forced(
+    backup_settings: BackupSettings, tmp_path: Path
+) -> None:
+    env = backup_env(backup_settings)
+    assert runner.invoke(app, ["backup", "create", "--source", "config"], env=env).exit_code == 0
+    target = tmp_path / "live-config"
+    restore = ["backup", "restore", "latest", "--target", str(target)]
+    assert runner.invoke(app, restore, env=env).exit_code == 0
+    assert runner.invoke(app, restore, env=env).exit_code == 0  # the same files again: nothing to replace
+
+    name = next(iter(CONFIG_FILES))
+    (target / name).write_text("edited by hand\n")
+    refused = runner.invoke(app, restore, env=env)
+    assert refused.exit_code == 1, refused.output
+    assert f"holds data that differs from the snapshot ({name})" in refused.output
+    assert "nothing was written" in refused.output and "--force" in refused.output
+    assert (target / name).read_text() == "edited by hand\n"
+
+    forced = runner.invoke(app, [*restore, "--force"], env=env)
+    assert forced.exit_code == 0, forced.output
+    assert (target / name).read_text() == CONFIG_FILES[name]
+
+
+def test_sqlite_restore_over_a_changed_database_needs_replace(
+    sqlite_service: tuple[BackupService, Path, sqlite3.Connection],
+) -> None:
+    service, database, writer = sqlite_service
+    expected = rows_of(database)
+    [result] = service.create(["sqlite:app"])
+    assert result.ok, result.error
+    writer.execute("DELETE FROM events WHERE id > 10")
+    writer.commit()
+    writer.close()
+    with pytest.raises(BackupError, match=r"differs from the snapshot \(app\.db\); nothing was written"):
+        service.restore("latest", str(database.parent), source="sqlite:app")
+    assert len(rows_of(database)) == 10
+    service.restore("latest", str(database.parent), source="sqlite:app", replace=True)
+    assert rows_of(database) == expected
 
 
 def test_cli_errors_exit_non_zero_with_a_message(backup_settings: BackupSettings, tmp_path: Path) -> None:

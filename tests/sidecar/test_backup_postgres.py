@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from otel_ops.sidecar.backup import BackupMetrics, BackupService, BackupSettings, RestoreRefused
+from otel_ops.sidecar.backup import BackupError, BackupMetrics, BackupService, BackupSettings, RestoreRefused
 from otel_ops.sidecar.backup.sources import postgres as postgres_source
 
 pytest.register_assert_rewrite("tests.sidecar.conftest_backup")
@@ -92,7 +92,10 @@ def test_postgres_restore_over_the_changed_source_brings_the_backup_back(
         connection.execute("INSERT INTO customers (name, created) VALUES ('late', now())")
     assert fetch_all(dsn) != original
 
-    service.restore(result.snapshot_id or "", dsn)
+    with pytest.raises(BackupError, match=r"database \w+ holds data that differs from the snapshot"):
+        service.restore(result.snapshot_id or "", dsn)
+    assert fetch_all(dsn) != original  # left as it was
+    service.restore(result.snapshot_id or "", dsn, replace=True)
     assert fetch_all(dsn) == original
 
 

@@ -364,3 +364,32 @@ def test_cli_finds_the_alertmanager_of_the_local_stack(
     listed = CliRunner().invoke(cli, ["alerts", "list"], env={"COLUMNS": "250"})
     assert listed.exit_code == 0, listed.output
     assert fingerprint in listed.output and labels["alertname"] in listed.output
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        (["--alertmanager", "notaurl"], {}, "'notaurl' (--alertmanager)"),
+        (["--alertmanager-url", "http://localhost:99999"], {}, "'http://localhost:99999' (--alertmanager)"),
+        ([], {"OTEL_OPS_ALERTMANAGER_URL": "localhost:9093"}, "'localhost:9093' (OTEL_OPS_ALERTMANAGER_URL)"),
+    ],
+)
+def test_cli_names_a_bad_alertmanager_url_where_it_came_from(
+    args: list[str], env: dict[str, str], named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OTEL_OPS_ALERTMANAGER_URL", raising=False)
+    result = CliRunner().invoke(cli, ["alerts", "list", *args], env=env)
+    assert result.exit_code == 2, result.output
+    assert f"invalid Alertmanager URL {named}: give it as http://host:port" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_ignores_sidecar_settings_it_does_not_use(alertmanager: Alertmanager, tmp_path: Path) -> None:
+    # The sidecar's own settings (its port, its checks) are not this command's business.
+    env = {"OTEL_OPS_PORT": "abc", "OTEL_OPS_PROMETHEUS_URL": "nonsense", "COLUMNS": "250"}
+    fingerprint = alertmanager.post(unique_labels(), {"summary": "unrelated settings"})
+    listed = CliRunner().invoke(
+        cli, ["alerts", "list", "--alertmanager", alertmanager.url, "--data-dir", str(tmp_path)], env=env
+    )
+    assert listed.exit_code == 0, listed.output
+    assert fingerprint in listed.output

@@ -133,6 +133,27 @@ def test_up_fails_clearly_when_a_port_is_taken(tmp_path: Path) -> None:
     assert not (state / "run").exists() or not list((state / "run").iterdir())
 
 
+def test_up_refuses_one_port_for_two_components_before_starting_anything(tmp_path: Path) -> None:
+    ports = dict(zip(PORT_OPTIONS, free_ports(len(PORT_OPTIONS)), strict=True))
+    ports["--prometheus-port"] = ports["--port"]
+    state = tmp_path / "state"
+    result = cli(state, "up", *up_args(ports), "--no-sidecar", timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    shared = f"port {ports['--port']} (Prometheus and collector OTLP/HTTP) given to more than one component"
+    assert shared in result.stderr
+    assert "ready" not in result.stderr  # nothing was started
+    assert not (state / "run").exists() or not list((state / "run").iterdir())
+
+
+def test_up_takes_otlp_http_port_as_demo_does(tmp_path: Path) -> None:
+    ports = dict(zip(PORT_OPTIONS, free_ports(len(PORT_OPTIONS)), strict=True))
+    ports["--prometheus-port"] = ports["--port"]
+    args = ["--otlp-http-port" if arg == "--port" else arg for arg in up_args(ports)]
+    result = cli(tmp_path / "state", "up", *args, "--no-sidecar", timeout=60)
+    # Accepted, and it is the Collector's OTLP/HTTP port: refused only for sharing it with Prometheus.
+    assert f"port {ports['--port']} (Prometheus and collector OTLP/HTTP)" in result.stderr, result.stderr
+
+
 @requires_stack
 def test_a_component_dying_at_start_shows_its_log_and_stops_the_others(tmp_path: Path) -> None:
     # A `prometheus` that fails as a real one does when its port is taken.

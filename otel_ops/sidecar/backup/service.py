@@ -188,10 +188,17 @@ class BackupService:
 
     # -- restore -------------------------------------------------------------------------------------------
     def restore(
-        self, snapshot_id: str, target: str | None, source: str | None = None, progress: Progress = _quiet
+        self,
+        snapshot_id: str,
+        target: str | None,
+        source: str | None = None,
+        progress: Progress = _quiet,
+        replace: bool = False,
     ) -> RestoreResult:
         """Restore a snapshot into a scratch directory, check it (manifest checksums, then the source's own
         checks) and only then install it at ``target``. ``target`` None checks without installing (a drill).
+        Data at ``target`` that differs from the snapshot is replaced only with ``replace`` (else
+        :class:`BackupError`, nothing written).
 
         Raises :class:`RestoreRefused` when a check fails; the target is then untouched.
         """
@@ -218,7 +225,7 @@ class BackupService:
                 if target is not None:
                     progress(name, f"installing to {target}")
                     try:
-                        installed = handler.install(directory, manifest, target)
+                        installed = handler.install(directory, manifest, target, replace)
                     except ValueError as exc:
                         raise BackupError(str(exc)) from exc
             return RestoreResult(snapshot, name, ok=True, installed=installed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,14 +31,37 @@ class Source(ABC):
         return []
 
     @abstractmethod
-    def install(self, restored: Path, manifest: Manifest, target: str) -> str:
-        """Put checked, restored data at ``target``; return a one-line description of what was written."""
+    def install(self, restored: Path, manifest: Manifest, target: str, replace: bool = False) -> str:
+        """Put checked, restored data at ``target``; return a one-line description of what was written.
+
+        Data at ``target`` that differs from the snapshot is replaced only when ``replace``; otherwise
+        :class:`ValueError` names it and nothing is written."""
 
 
-def empty_directory_target(target: str) -> Path:
-    """``target`` as a directory that is missing or empty (created), so nothing existing is overwritten."""
+def refuse_replacing(target: object, differing: list[str]) -> None:
+    """Raise :class:`ValueError` when ``differing`` (what at ``target`` the restore would replace) is not
+    empty."""
+    if not differing:
+        return
+    shown = ", ".join(differing[:5]) + (f" and {len(differing) - 5} more" if len(differing) > 5 else "")
+    raise ValueError(
+        f"restore target {target} holds data that differs from the snapshot ({shown}); nothing was "
+        "written. Restore into another target, or pass --force to replace it."
+    )
+
+
+def empty_directory_target(target: str, replace: bool = False) -> Path:
+    """``target`` as a directory that is missing or empty (created), so nothing existing is overwritten;
+    with ``replace``, an existing directory is emptied first."""
     path = Path(target).expanduser()
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ValueError(f"restore target {path} must be a missing or empty directory")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"restore target {path} must be a directory")
+    if path.exists() and any(path.iterdir()):
+        if not replace:
+            raise ValueError(
+                f"restore target {path} must be a missing or empty directory; nothing was written. "
+                "Restore into another directory, or pass --force to replace what it holds."
+            )
+        shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import filecmp
 import shutil
 from pathlib import Path
 from typing import Any
 
 from otel_ops.sidecar.backup.errors import BackupError
 from otel_ops.sidecar.backup.manifest import Manifest
-from otel_ops.sidecar.backup.sources.base import Source
+from otel_ops.sidecar.backup.sources.base import Source, refuse_replacing
 
 _SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache")
 
@@ -42,9 +43,19 @@ class ConfigFilesSource(Source):
             raise BackupError(f"source {self.name}: none of the configured paths exist: {', '.join(missing)}")
         return {"root": str(self.settings.config_root), "paths": copied, "missing": missing}
 
-    def install(self, restored: Path, manifest: Manifest, target: str) -> str:
+    def install(self, restored: Path, manifest: Manifest, target: str, replace: bool = False) -> str:
         """Copy the files into directory ``target`` (same layout as under the config root)."""
         directory = Path(target).expanduser()
+        if not replace:
+            refuse_replacing(
+                directory,
+                [
+                    name
+                    for name in manifest.files
+                    if (directory / name).exists()
+                    and not filecmp.cmp(restored / name, directory / name, shallow=False)
+                ],
+            )
         directory.mkdir(parents=True, exist_ok=True)
         for name in manifest.files:
             (directory / name).parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from otel_ops.sidecar.backup.errors import BackupError
 from otel_ops.sidecar.backup.manifest import Manifest
-from otel_ops.sidecar.backup.sources.base import Source
+from otel_ops.sidecar.backup.sources.base import Source, refuse_replacing
 
 if TYPE_CHECKING:
     import psycopg
@@ -188,16 +188,27 @@ class PostgresSource(Source):
                 )
         return compare_stats(manifest.details["tables"], actual, f"scratch database {scratch}")
 
-    def install(self, restored: Path, manifest: Manifest, target: str) -> str:
-        """Restore into the target database (created when missing; its dumped objects are replaced)."""
+    def install(self, restored: Path, manifest: Manifest, target: str, replace: bool = False) -> str:
+        """Restore into the target database (created when missing). Its dumped objects are replaced: when
+        it holds any of the dumped tables with other contents, only with ``replace``."""
         name = _database_name(target)
         sql = _driver().sql
+        expected = manifest.details["tables"]
         with _admin(target) as admin:
             exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if exists and not replace:
+            current = self._stats_of(target)
+            refuse_replacing(
+                f"database {name}",
+                [
+                    table
+                    for table in sorted(expected)
+                    if table in current and current[table] != expected[table]
+                ],
+            )
         self._restore_into(restored / manifest.details["dump"], target, clean=True)
-        expected = manifest.details["tables"]
         actual = {table: stats for table, stats in self._stats_of(target).items() if table in expected}
         problems = compare_stats(expected, actual, f"database {name}")
         if problems:

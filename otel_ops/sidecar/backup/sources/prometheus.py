@@ -71,7 +71,7 @@ class PrometheusSource(Source):
             if answer != expected["queries"].get(query)
         ]
 
-    def install(self, restored: Path, manifest: Manifest, target: str) -> str:
-        directory = empty_directory_target(target)
+    def install(self, restored: Path, manifest: Manifest, target: str, replace: bool = False) -> str:
+        directory = empty_directory_target(target, replace)
         shutil.copytree(restored / TSDB_DIR, directory, dirs_exist_ok=True)
         return f"Prometheus TSDB at {directory} (start Prometheus with --storage.tsdb.path={directory})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import os
 import shutil
 import sqlite3
@@ -11,7 +12,7 @@ from typing import Any
 
 from otel_ops.sidecar.backup.errors import BackupError
 from otel_ops.sidecar.backup.manifest import Manifest
-from otel_ops.sidecar.backup.sources.base import Source
+from otel_ops.sidecar.backup.sources.base import Source, refuse_replacing
 from otel_ops.sidecar.sqlite_files import connect_read_only
 
 
@@ -84,12 +85,17 @@ class SqliteSource(Source):
             problems.append(f"{path.name}: row counts {counts} != backed up {manifest.details['tables']}")
         return problems
 
-    def install(self, restored: Path, manifest: Manifest, target: str) -> str:
+    def install(self, restored: Path, manifest: Manifest, target: str, replace: bool = False) -> str:
         """Write the database into directory ``target`` (stop its writers first); stale -wal/-shm go."""
         directory = Path(target).expanduser()
-        directory.mkdir(parents=True, exist_ok=True)
         filename = manifest.details["filename"]
         destination = directory / filename
+        if not replace and destination.exists():
+            differs = not filecmp.cmp(restored / filename, destination, shallow=False) or any(
+                os.path.exists(f"{destination}{suffix}") for suffix in ("-wal", "-shm", "-journal")
+            )
+            refuse_replacing(directory, [filename] if differs else [])
+        directory.mkdir(parents=True, exist_ok=True)
         partial = directory / f".{filename}.restoring"
         shutil.copyfile(restored / filename, partial)
         for suffix in ("-wal", "-shm", "-journal"):
