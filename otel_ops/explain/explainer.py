@@ -8,8 +8,9 @@
   carrying it, and one example trace explained.
 
 A store that cannot answer makes the explanation incomplete (``Explanation.problems``) rather than failing
-it, except the one store a question cannot do without. Nothing found anywhere raises
-:class:`~otel_ops.explain.errors.NotFound`.
+it, except the one store a question cannot do without; the sections it would have filled are listed in
+``Explanation.unanswered``, so that nothing reads "not found" that was never asked. Nothing found anywhere
+raises :class:`~otel_ops.explain.errors.NotFound`.
 """
 
 from __future__ import annotations
@@ -122,24 +123,30 @@ class Stores:
 
 @dataclass
 class _Run:
-    """One explanation being put together; a store that failed once is not asked again."""
+    """One explanation being put together; a store that failed once is not asked again.
+
+    ``section`` names the part of the explanation a call gathers: when the store could not be asked, the
+    explanation says so for that part (``Explanation.unanswered``).
+    """
 
     explanation: Explanation
-    down: set[str] = field(default_factory=set)
+    down: dict[str, Problem] = field(default_factory=dict)  # store name -> why it could not be asked
 
-    def attempt(self, store: Any, call: Callable[[], T], default: T) -> T:
-        if store.name in self.down:
-            return default
-        try:
-            return call()
-        except StoreUnavailable as exc:
-            self.down.add(store.name)
-            self.explanation.problems.append(Problem(exc.store, exc.url, exc.detail, exc.hint))
-            return default
+    def attempt(self, store: Any, call: Callable[[], T], default: T, section: str | None = None) -> T:
+        problem = self.down.get(store.name)
+        if problem is None:
+            try:
+                return call()
+            except StoreUnavailable as exc:
+                problem = self.down[store.name] = Problem(exc.store, exc.url, exc.detail, exc.hint)
+                self.explanation.problems.append(problem)
+        if section is not None:
+            self.explanation.not_asked(section, problem)
+        return default
 
-    def attempt_list(self, store: Any, call: Callable[[], list[T]]) -> list[T]:
+    def attempt_list(self, store: Any, call: Callable[[], list[T]], section: str | None = None) -> list[T]:
         """``attempt`` for a call that lists things: nothing when the store is down."""
-        return self.attempt(store, call, [])
+        return self.attempt(store, call, [], section)
 
 
 def _unique(values: Iterable[str | None]) -> list[str]:
@@ -153,7 +160,7 @@ def _add_trace(run: _Run, stores: Stores, trace_id: str, search: Window, log_lim
     """The trace's spans, logs and links into the explanation; True found, False not, None unknown."""
     explanation = run.explanation
     explanation.trace_id = trace_id
-    spans = run.attempt(stores.traces, lambda: stores.traces.trace(trace_id), None)
+    spans = run.attempt(stores.traces, lambda: stores.traces.trace(trace_id), None, "trace")
     answered = stores.traces.name not in run.down
     around = search
     if spans:
@@ -162,8 +169,9 @@ def _add_trace(run: _Run, stores: Stores, trace_id: str, search: Window, log_lim
             explanation.trace.start_unix_nano / 1e9 - TRACE_LOG_MARGIN_S,
             explanation.trace.end_unix_nano / 1e9 + TRACE_LOG_MARGIN_S,
         )
+    explanation.logs_window = around
     explanation.logs = run.attempt_list(
-        stores.logs, lambda: stores.logs.trace_logs(trace_id, around, log_limit)
+        stores.logs, lambda: stores.logs.trace_logs(trace_id, around, log_limit), "logs"
     )
     explanation.links += stores.traces.trace_links(trace_id, around)
     explanation.links += stores.logs.trace_log_links(trace_id, around)
@@ -233,7 +241,7 @@ def _add_error_counts(
         return
     explanation = run.explanation
     counted = run.attempt_list(
-        stores.prometheus, lambda: stores.prometheus.error_groups(matchers, window, fingerprints)
+        stores.prometheus, lambda: stores.prometheus.error_groups(matchers, window, fingerprints), "errors"
     )
     by_print = {group.fingerprint: group for group in counted}
     for fingerprint in fingerprints:
@@ -278,11 +286,15 @@ def explain_fingerprint(
     explanation = Explanation("fingerprint", fingerprint, window, stores.describe())
     run = _Run(explanation)
     counted = run.attempt_list(
-        stores.prometheus, lambda: stores.prometheus.error_groups({}, window, [fingerprint])
+        stores.prometheus, lambda: stores.prometheus.error_groups({}, window, [fingerprint]), "errors"
     )
     group = counted[0] if counted else ErrorGroup(fingerprint)
-    summary = run.attempt(stores.logs, lambda: stores.logs.fingerprint_summary(fingerprint, window), None)
-    records = run.attempt_list(stores.logs, lambda: stores.logs.fingerprint_logs(fingerprint, window, 20))
+    summary = run.attempt(
+        stores.logs, lambda: stores.logs.fingerprint_summary(fingerprint, window), None, "errors"
+    )
+    records = run.attempt_list(
+        stores.logs, lambda: stores.logs.fingerprint_logs(fingerprint, window, 20), "fingerprint_logs"
+    )
     if summary is not None and summary.count:
         _merge_summary(group, summary)
         group.services = _unique([*group.services, *summary.services])
@@ -291,7 +303,9 @@ def explain_fingerprint(
         group.error_type = group.error_type or record.exception_type
         group.message = group.message or record.exception_message
     searched = run.attempt_list(
-        stores.traces, lambda: stores.traces.find_trace_ids("error.fingerprint", fingerprint, window, 20)
+        stores.traces,
+        lambda: stores.traces.find_trace_ids("error.fingerprint", fingerprint, window, 20),
+        "errors",
     )
     group.trace_ids = _unique([*(record.trace_id for record in records), *searched])[:20]
     explanation.related_logs = records
@@ -307,11 +321,14 @@ def explain_fingerprint(
         )
     explanation.errors = [group]
     for trace_id in group.trace_ids[:MAX_TRACES_TRIED]:
-        if _add_trace(run, stores, trace_id, window, log_limit):
+        found = _add_trace(run, stores, trace_id, window, log_limit)
+        if found:
             group.example_trace_id = trace_id
             break
+        if found is None:  # the trace store could not be asked: this trace's logs, and say so
+            break
     else:
-        explanation.links, explanation.trace_id = [], None
+        _forget_trace(explanation)
         if group.trace_ids:
             explanation.notes.append(
                 f"none of the traces with this error is in {stores.traces.name} (tried "
@@ -337,6 +354,13 @@ def explain_fingerprint(
             )
         )
     return explanation
+
+
+def _forget_trace(explanation: Explanation) -> None:
+    """None of the traces tried is in the trace store: no trace explained, nor logs of the last tried."""
+    explanation.links, explanation.trace_id, explanation.logs = [], None, []
+    explanation.logs_window = None
+    explanation.unanswered.pop("logs", None)
 
 
 def _errors_rate_expr(matchers: Mapping[str, str]) -> str:
@@ -496,10 +520,12 @@ def explain_alert(
         explanation.notes.append(
             "the alert has no service or route label: exemplars and errors of every service"
         )
-    found = run.attempt_list(stores.prometheus, lambda: stores.prometheus.exemplars(matchers, window))
+    found = run.attempt_list(
+        stores.prometheus, lambda: stores.prometheus.exemplars(matchers, window), "exemplars"
+    )
     explanation.exemplars = choose_exemplars(found, alert.labels, exemplars)
     explanation.errors = run.attempt_list(
-        stores.prometheus, lambda: stores.prometheus.error_groups(matchers, window)
+        stores.prometheus, lambda: stores.prometheus.error_groups(matchers, window), "errors"
     )
     for group in explanation.errors[:3]:
         _add_log_summary(run, stores, group, window)
@@ -515,11 +541,12 @@ def explain_alert(
             f"Prometheus has no exemplars of {selector(DURATION_METRICS, matchers)} in the window"
         )
     for trace_id in candidates[:MAX_TRACES_TRIED]:
-        if _add_trace(run, stores, trace_id, window, log_limit):
+        has = _add_trace(run, stores, trace_id, window, log_limit)
+        if has or has is None:  # None: the trace store could not be asked; this trace's logs, then
             break
         explanation.links.clear()
     else:
-        explanation.trace_id = None
+        _forget_trace(explanation)
         if candidates and stores.traces.name not in run.down:
             explanation.problems.append(
                 Problem(
@@ -538,13 +565,13 @@ def explain_alert(
 
 def _add_log_summary(run: _Run, stores: Stores, group: ErrorGroup, window: Window) -> None:
     summary = run.attempt(
-        stores.logs, lambda: stores.logs.fingerprint_summary(group.fingerprint, window), None
+        stores.logs, lambda: stores.logs.fingerprint_summary(group.fingerprint, window), None, "errors"
     )
     if summary is None or not summary.count:
         return
     _merge_summary(group, summary)
     records = run.attempt_list(
-        stores.logs, lambda: stores.logs.fingerprint_logs(group.fingerprint, window, 5)
+        stores.logs, lambda: stores.logs.fingerprint_logs(group.fingerprint, window, 5), "errors"
     )
     group.trace_ids = _unique([*group.trace_ids, *(r.trace_id for r in records)])
     for record in records:

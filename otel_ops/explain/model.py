@@ -455,9 +455,22 @@ class Problem:
         return {"store": self.store, "url": self.url, "message": self.message, "hint": self.hint}
 
 
+#: The parts of an explanation a store down leaves unknown (keys of :attr:`Explanation.unanswered`), each
+#: named as its key in :meth:`Explanation.to_dict`.
+SECTIONS = ("exemplars", "trace", "logs", "fingerprint_logs", "errors")
+
+
 @dataclass
 class Explanation:
-    """Everything ``otel-ops explain`` found about one alert, trace or error fingerprint."""
+    """Everything ``otel-ops explain`` found about one alert, trace or error fingerprint.
+
+    ``window`` is the period searched and counted in: for a trace, the errors' hour before it ended, or
+    (its spans unknown) the period its logs were searched in. ``logs_window`` is where the explained
+    trace's logs were searched (around the trace when its spans are known).
+
+    ``unanswered`` names the sections (:data:`SECTIONS`) a store could not be asked for, with that store's
+    problem: their being empty (or a count being unknown) says nothing about what the store holds.
+    """
 
     subject: str  # alert | trace | fingerprint
     query: str
@@ -473,10 +486,20 @@ class Explanation:
     links: list[Link] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    logs_window: Window | None = None
+    unanswered: dict[str, list[Problem]] = field(default_factory=dict)  # section -> stores not asked
 
     @property
     def complete(self) -> bool:
         return not self.problems
+
+    def not_asked(self, section: str, problem: Problem) -> None:
+        """``section`` could not be (wholly) gathered: the store of ``problem`` could not be asked."""
+        if section not in SECTIONS:
+            raise ValueError(f"unknown section {section!r}")
+        listed = self.unanswered.setdefault(section, [])
+        if problem not in listed:
+            listed.append(problem)
 
     def failing_routes(self) -> list[dict[str, Any]]:
         counts = Counter(e.route for e in self.exemplars if e.failing and e.route)
@@ -502,4 +525,9 @@ class Explanation:
             "links": [link.to_dict() for link in self.links],
             "problems": [problem.to_dict() for problem in self.problems],
             "notes": self.notes,
+            "logs_window": self.logs_window.to_dict() if self.logs_window else None,
+            "unanswered": {
+                section: [problem.to_dict() for problem in problems]
+                for section, problems in self.unanswered.items()
+            },
         }

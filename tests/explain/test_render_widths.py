@@ -29,8 +29,9 @@ MESSAGE = "sandbox exited with status 137 in step 0: out of memory"
 URL = f"http://127.0.0.1:16686/api/v3/traces/{TRACE_ID}?with=a&very=long&query=string&that=goes&on=and-on"
 
 
-def _explanation() -> Explanation:
-    now = time.time()
+def _explanation(days_ago: float = 0) -> Explanation:
+    """Everything at full length; ``days_ago`` moves it back (its times then show their dates)."""
+    now = time.time() - days_ago * 86400
     start = int(now * 1e9)
     server = Span(
         TRACE_ID, "a" * 16, None, "POST /v1/agent/run", "server", "otel-ops-demo", start, start + 59_400_000,
@@ -56,7 +57,7 @@ def _explanation() -> Explanation:
     return Explanation(
         "fingerprint",
         FINGERPRINT,
-        Window(now - 3600, now),
+        Window(now - 3600 - days_ago * 86400, now + days_ago * 86400),
         exemplars=[slow, other],
         trace_id=TRACE_ID,
         trace=TraceView(TRACE_ID, [server, client], "Jaeger"),
@@ -67,15 +68,18 @@ def _explanation() -> Explanation:
     )
 
 
-def _rendered(width: int) -> str:
+def _rendered(width: int, days_ago: float = 0) -> str:
     console = Console(width=width, soft_wrap=True, file=io.StringIO(), color_system=None)  # as the CLI's
-    render(_explanation(), console)
+    render(_explanation(days_ago), console)
     return console.file.getvalue()  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("days_ago", [0, 3])
 @pytest.mark.parametrize("width", [60, 80, 100, 250])
-def test_ids_stay_whole_and_nothing_is_cut_off(width: int) -> None:
-    text = _rendered(width)
+def test_ids_stay_whole_and_nothing_is_cut_off(width: int, days_ago: float) -> None:
+    text = _rendered(width, days_ago)
+    if days_ago:  # the window, the error's first and last seen and the log line's time, dated
+        assert text.count(time.strftime("%Y-%m-%d", time.gmtime(time.time() - 3 * 86400))) >= 4
     assert "…" not in text  # no cell, label or line cut short
     for whole in (TRACE_ID, OTHER_TRACE_ID, FINGERPRINT, URL, ERROR_TYPE):
         assert whole in text, whole
@@ -89,3 +93,10 @@ def test_a_wide_terminal_gets_the_tables_a_narrow_one_gets_lines() -> None:
     assert "┃ trace id" in wide and "┃ fingerprint" in wide and "example trace " in wide
     assert "┃ trace id" not in narrow and "┃ fingerprint" not in narrow
     assert f"example trace {OTHER_TRACE_ID}" in narrow and "8 errors, 8 log records" in narrow
+
+
+def test_dated_times_widen_the_tables_so_a_terminal_gets_them_only_with_room_for_the_type() -> None:
+    today, dated = _rendered(140), _rendered(140, days_ago=3)
+    assert "┃ fingerprint" in today and "┃ type " in today
+    assert "┃ fingerprint" not in dated and f"{FINGERPRINT}  ToolExecutionError" in dated
+    assert "┃ fingerprint" in _rendered(150, days_ago=3)
