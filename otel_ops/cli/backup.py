@@ -94,9 +94,13 @@ def create(
 def list_snapshots(
     source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
 ) -> None:
-    """List the snapshots in the repository."""
+    """List the snapshots in the repository (of a source no longer configured too, with --source)."""
     with _service() as service:
         snapshots = service.list(source)
+        if source and not snapshots:
+            from otel_ops.sidecar.backup.sources import select_sources
+
+            select_sources(service.settings, [source])  # not configured and never backed up: say so
     table = Table(title=f"Snapshots in {service.settings.repository_location}")
     for column in ("id", "time (UTC)", "source", "kind", "host"):
         table.add_column(column)

@@ -40,6 +40,8 @@ _STANDARD_ATTRS = frozenset(
         "trace_sampled",
         "error_fingerprint",
         "_otel_ops",
+        # uvicorn's copy of the message with terminal colour codes, for its own console formatter.
+        "color_message",
     }
 )
 _PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", (), None)))

@@ -130,6 +130,12 @@ def test_request_id_is_echoed_set_on_span_and_logged(sink, servers, tmp_path):
     assert line["service.name"] == "test-svc"
     assert line["level"] == "INFO"
     assert line["timestamp"].endswith("Z")
+    # uvicorn's own lines carry a copy of the message with colour codes for its console: not exported.
+    uvicorn_lines = [line for line in json_lines(server.output()) if line.get("logger") == "uvicorn.error"]
+    assert any(line["message"].startswith("Uvicorn running on") for line in uvicorn_lines)
+    assert not any("color_message" in line for line in uvicorn_lines)
+    uvicorn_records = [r for r in sink.logs() if r["scope"] == "uvicorn.error"]
+    assert uvicorn_records and not any("color_message" in r["attributes"] for r in uvicorn_records)
 
 
 def test_unhandled_error_has_fingerprint_and_server_error_log_keeps_request_id(sink, servers, tmp_path):

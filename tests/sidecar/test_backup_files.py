@@ -305,6 +305,10 @@ def test_cli_errors_exit_non_zero_with_a_message(backup_settings: BackupSettings
     assert unknown.exit_code == 2
     assert "unknown backup source 'nope'" in unknown.output and "config" in unknown.output
 
+    unknown_list = runner.invoke(app, ["backup", "list", "--source", "nope"], env=env)
+    assert unknown_list.exit_code == 2
+    assert "unknown backup source 'nope'" in unknown_list.output
+
     no_snapshot = runner.invoke(
         app, ["backup", "restore", "deadbeef", "--target", str(tmp_path / "x")], env=env
     )

@@ -112,6 +112,9 @@ def test_unknown_fingerprint_is_404(sidecar: Sidecar) -> None:
         assert response.status_code == 404
         assert "no active alert with fingerprint '0123456789abcdef'" in response.json()["detail"]
         assert client.get("/api/v1/alerts/0123456789abcdef").status_code == 404
+        short = client.post("/api/v1/alerts/ab/ack", json={"author": "a", "comment": "c", "expires": "1h"})
+        assert short.status_code == 404
+        assert "(a prefix needs at least 4 characters)" in short.json()["detail"]
 
 
 def test_alertmanager_down_is_502(data_dir: Path) -> None:

@@ -114,7 +114,12 @@ class AlertService:
                 return matches[0]
             if len(matches) > 1:
                 raise AlertRequestError(f"fingerprint prefix {fingerprint!r} matches {len(matches)} alerts")
-        raise AlertRequestError(f"no active alert with fingerprint {fingerprint!r}", status=404)
+        hint = (
+            f" (a prefix needs at least {MIN_FINGERPRINT_PREFIX} characters)"
+            if len(wanted) < MIN_FINGERPRINT_PREFIX
+            else ""
+        )
+        raise AlertRequestError(f"no active alert with fingerprint {fingerprint!r}{hint}", status=404)
 
     def _ack_lock(self, fingerprint: str) -> asyncio.Lock:
         """One lock per alert while anyone waits for it (acknowledgements of one alert take turns)."""
