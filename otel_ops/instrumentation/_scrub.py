@@ -76,14 +76,28 @@ _TOKEN_START_AT_END = re.compile(
     r"(?:\b|(?<=%[0-9A-Fa-f]{2}))(?:" + "|".join(_TOKEN_STARTS) + r")[A-Za-z0-9_\-.]*\Z"
 )
 
+# A character of the credential after "Bearer", "Basic" or "token"; and a plain word (letters, lower case
+# after an optional capital, parts joined by hyphens, full stops after it), which is English there, not a
+# credential: "token refreshed successfully", "uses basic authentication", "No token provided.".
+_AUTH_VALUE_CHAR = r"[A-Za-z0-9._~+/=\-]"
+_PLAIN_WORD = r"[A-Za-z][a-z]*(?:-[a-z]+)*\.*(?!" + _AUTH_VALUE_CHAR + ")"
+
 # Rules, applied in order: (pattern, group kept before the redaction, text put in place of the rest, whether
-# the pattern is matched case-insensitively). Keeping the non-secret prefix keeps the text readable.
+# the pattern, written in lower case, is matched case-insensitively). Keeping the non-secret prefix keeps the
+# text readable.
 _Spec = tuple[str, int, str, bool]
 _DEFAULT_RULES: tuple[_Spec, ...] = (
     (r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", 0, REDACTED, False),
     # at a word boundary, or right after a percent-encoded character ("...%3Dghp_..." in an encoded URL)
     (r"(?:\b|(?<=%[0-9A-Fa-f]{2}))(?:" + "|".join(_TOKEN_SHAPES) + ")", 0, REDACTED, False),
-    (r"\b(bearer|basic|token)\s+[a-z0-9._~+/=\-]{8,}", 1, " " + REDACTED, True),
+    # matched against the text as written, since case tells a token from a word; the keyword in any case of
+    # its ASCII letters (so the lower-cased text holds its trigger); "(?=[BbTt])" skips most places fast
+    (
+        r"(?=[BbTt])\b((?ai:bearer|basic|token))\s+(?!" + _PLAIN_WORD + ")" + _AUTH_VALUE_CHAR + "{8,}",
+        1,
+        " " + REDACTED,
+        False,
+    ),
     # a header's whole value: "Authorization: Digest ...", "Cookie: a=1; sessionid=..."
     (
         r"\b((?:proxy[_-])?authorization[\"']?\s*[=:]\s*[\"']?(?:[a-z]+\s+)?"
@@ -148,8 +162,8 @@ def _scoped(pattern: str) -> str:
     return f"(?:{pattern})"
 
 
-# Lower-case literals, one of which every default rule's match contains: text without any of them is clean,
-# which one fast pass over the lower-cased text tells.
+# Lower-case literals, one of which every default rule's match contains once lower-cased: text without any of
+# them is clean, which one fast pass over the lower-cased text tells.
 _TRIGGERS = (
     "-----begin",
     "sk-",

@@ -136,6 +136,12 @@ SECRETS: tuple[Secret, ...] = (
     ),
     _secret("client secret", "cs-Vm41Lp8Qa2Zx", "client_secret: cs-Vm41Lp8Qa2Zx"),
     _secret("cookie session", "sess-Zq82Lm4Xw7Kp1Rt", "Cookie: theme=dark; sessionid=sess-Zq82Lm4Xw7Kp1Rt"),
+    _secret(
+        "token in a sentence",
+        "tk-Rv63Lm8Qw2Zx5Np",
+        "no token refreshed; retrying with token tk-Rv63Lm8Qw2Zx5Np",
+    ),
+    _secret("upper-case bearer", "Up5tr3am-Bearer-Kx29Wq", "upstream rejected BEARER Up5tr3am-Bearer-Kx29Wq"),
 )
 
 # Sent by the test client in the request's query string: (parameter, value).

@@ -64,7 +64,27 @@ def test_scrubber_redacts_known_secret_shapes():
         "postgres://app:hunter2@db:5432/app": "postgres://app:" + REDACTED + "@db:5432/app",
         "/login?user=bob&password=s3cr3t&next=/": "/login?user=bob&password=" + REDACTED + "&next=/",
         "aws AKIAIOSFODNN7EXAMPLE": "aws " + REDACTED,
+        # credentials after "Bearer", "Basic" and "token", the keyword in any case
+        "sent BEARER hdr-bearer-Qp84Lz3Xc9Vt6Wm2 upstream": "sent BEARER " + REDACTED + " upstream",
+        "header bearer 7f3c9a1e5b2d8f4a6c0e9b3d7a1f5c8e": "header bearer " + REDACTED,
+        "retry with Basic YWRtaW46UzNjcjN0LUJhc2ljLVB3ZA==": "retry with Basic " + REDACTED,
+        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIx.SflKxwRJSMeKKF2QT4f": "Bearer " + REDACTED,
+        "deploy-bot (token ghp_U5rAg3ntT0k3nQ9vL4nT7wZ1cF5hJ3pS6yB0)": "deploy-bot (token " + REDACTED + ")",
+        "token Refresh-2xQ9vL4n": "token " + REDACTED,
+        "Größe İ: Bearer hdr-bearer-Qp84Lz3Xc9Vt6Wm2.": "Größe İ: Bearer " + REDACTED,
+        # not secrets: English after those words, and numbers
         "tokens used: 1500": "tokens used: 1500",
+        "no API token configured (OTEL_OPS_API_TOKEN / _FILE): the sidecar API is open": (
+            "no API token configured (OTEL_OPS_API_TOKEN / _FILE): the sidecar API is open"
+        ),
+        "token refreshed successfully": "token refreshed successfully",
+        "No token provided": "No token provided",
+        "No token provided.": "No token provided.",
+        "uses basic authentication": "uses basic authentication",
+        "Bearer Authentication is required": "Bearer Authentication is required",
+        "the refresh token expired": "the refresh token expired",
+        "the token was re-issued, token re-issued again": "the token was re-issued, token re-issued again",
+        "TOKEN rejected, token configuración inválida": "TOKEN rejected, token configuración inválida",
     }
     for given, expected in cases.items():
         assert scrub.text(given) == expected, given
