@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from typing import Annotated
 
@@ -50,6 +51,21 @@ app.add_typer(stores.app, name="stores")
 app.add_typer(anomaly.app, name="anomaly")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(backup.app, name="backup")
+
+
+def _one_line_summaries(group: typer.Typer) -> None:
+    """Command lists show each command's first paragraph on one line: the docstrings' own line breaks are
+    for the source, not for the list."""
+    for command in group.registered_commands:
+        if command.short_help is None and command.callback is not None:
+            text = inspect.cleandoc(command.help or command.callback.__doc__ or "")
+            command.short_help = " ".join(text.split("\n\n")[0].split())
+    for subgroup in group.registered_groups:
+        if subgroup.typer_instance is not None:
+            _one_line_summaries(subgroup.typer_instance)
+
+
+_one_line_summaries(app)
 
 
 def main() -> None:

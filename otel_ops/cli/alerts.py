@@ -12,13 +12,11 @@ out of range or unparsable, an empty comment, an ambiguous fingerprint prefix, b
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import getpass
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -54,33 +52,10 @@ def _author(author: str | None) -> str:
     return author or os.environ.get("OTEL_OPS_USER") or getpass.getuser()
 
 
-def _checked_url(url: str, given_by: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.hostname:
-        with contextlib.suppress(ValueError):  # a port that is not a number or out of range
-            parts.port  # noqa: B018
-            return url
-    _errors.print(
-        f"[bold red]error:[/] invalid Alertmanager URL {url!r} ({given_by}): give it as http://host:port, "
-        "e.g. http://127.0.0.1:9093",
-        highlight=False,
-    )
-    raise typer.Exit(code=2)
-
-
 def _alertmanager_url(alertmanager: str | None) -> str:
-    """--alertmanager, else OTEL_OPS_ALERTMANAGER_URL, else the Alertmanager of the stack `otel-ops up`
-    runs (on whatever port it was given), else the sidecar's default."""
-    from otel_ops.sidecar.settings import DEFAULT_ALERTMANAGER_URL
+    from otel_ops.cli._urls import component_url
 
-    if alertmanager:
-        return _checked_url(alertmanager, "--alertmanager")
-    from_env = os.environ.get("OTEL_OPS_ALERTMANAGER_URL", "").strip()
-    if from_env:
-        return _checked_url(from_env, "OTEL_OPS_ALERTMANAGER_URL")
-    from otel_ops.explain.settings import default_state_dir, stack_urls
-
-    return stack_urls(default_state_dir(os.environ)).get("alertmanager") or DEFAULT_ALERTMANAGER_URL
+    return component_url("alertmanager", alertmanager, "--alertmanager")
 
 
 def _audit_log(data_dir: Path | None) -> Path:

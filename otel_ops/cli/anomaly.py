@@ -3,19 +3,71 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import math
+import os
+import statistics
 import sys
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from otel_ops.sidecar.anomaly import EnsembleConfig, TimeSeries
+
 app = typer.Typer(help="Anomaly detection over time series.", no_args_is_help=True)
 
 PROGRESS_MIN_ROWS = 20_000
 OUTPUT_COLUMNS = ("timestamp", "value", "anomaly_score")
+
+
+def _usual_step(series: TimeSeries) -> float | None:
+    """The series' step: the median of the positive steps between rows (None without any)."""
+    steps = [b - a for a, b in itertools.pairwise(series.epoch_seconds) if b > a]
+    return statistics.median(steps) if steps else None
+
+
+def _duration(seconds: float) -> str:
+    """``2.5 days``, ``12 hours``, ``1 minute``: in the largest unit it spans at least once."""
+    units = (("day", 86_400), ("hour", 3_600), ("minute", 60))
+    unit, size = next(((u, s) for u, s in units if seconds >= s), ("second", 1))
+    amount = f"{seconds / size:.1f}".removesuffix(".0")
+    return f"{amount} {unit}{'' if amount == '1' else 's'}"
+
+
+def _history_warning(file: Path, series: TimeSeries, config: EnsembleConfig) -> str | None:
+    """A warning when ``series`` is too short for the detectors' scores to mean much, else None."""
+    from otel_ops.sidecar.anomaly import scale_to_step
+    from otel_ops.sidecar.anomaly.warmup import full_strength_points
+
+    usual_step = _usual_step(series)
+    # Without a step, the detectors assume the reference step (as EnsembleDetector does).
+    step = usual_step or config.reference_step_seconds
+    needed = full_strength_points(scale_to_step(config, step), step)
+    learnt = sum(1 for value in series.values if math.isfinite(value))  # missing values teach nothing
+    if learnt >= needed:
+        return None
+    points = f"{learnt} point{'' if learnt == 1 else 's'}" + (
+        f", {_duration(step)} apart" if usual_step else ""
+    )
+    return (
+        f"{file}: only {_duration(learnt * step)} of history ({points});"
+        f" the detectors need about {_duration(needed * step)} ({needed} points) before their scores reach"
+        " full strength: until then anomalies score low or 0, so few alerts here mean little"
+    )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same path once resolved, or the same inode (a link)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
 
 
 def _write_scores(handle: TextIO, timestamps: list[str], values: list[float], scores: list[float]) -> None:
@@ -37,10 +89,22 @@ def score(
     Writes 'timestamp,value,anomaly_score' with the score in 0..1, one row per input row, in file order.
     Rows are scored in the order they appear: timestamps out of order or repeated (a clock stepped back),
     gaps and missing values (empty, nan) are handled and counted in a warning; a missing value scores 0.
+
+    The detectors need history before their scores mean much (about 2.5 days of points at the default
+    settings): a warning says how much when FILE is shorter.
     """
     from otel_ops.sidecar.anomaly import EnsembleConfig, SeriesFormatError, read_series_csv, score_arrivals
 
     errors = Console(stderr=True)
+    if output is not None and _same_file(file, output):
+        same = "" if output == file else f" ({file})"
+        errors.print(
+            f"[bold red]error:[/] -o {output} is the input file{same}: writing the scores there would "
+            "replace the series being read. Write them to another file, or leave out -o for stdout.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)
     try:
         series = read_series_csv(file)
     except SeriesFormatError as exc:
@@ -77,6 +141,9 @@ def score(
             highlight=False,
             soft_wrap=True,
         )
+    short = _history_warning(file, series, config)
+    if short is not None:
+        errors.print(f"[bold yellow]warning:[/] {short}", highlight=False, soft_wrap=True)
 
     if output is None:
         _write_scores(sys.stdout, series.timestamp_text, series.values, scores)
@@ -100,7 +167,8 @@ def check(
         str | None,
         typer.Option(
             "--prometheus",
-            help="Prometheus to ask (default OTEL_OPS_PROMETHEUS_URL or http://localhost:9090).",
+            "--prometheus-url",
+            help="Prometheus to ask (default OTEL_OPS_PROMETHEUS_URL, else the local stack's, else :9090).",
         ),
     ] = None,
     query: Annotated[
@@ -109,13 +177,17 @@ def check(
 ) -> None:
     """Check an anomaly jobs file before the sidecar runs it: the file itself, then each job's query.
 
+    The file is a YAML (or JSON) mapping with a 'jobs:' list, such as
+    'jobs: [{name: requests, query: "sum(rate(http_requests_total[5m]))", interval_seconds: 60}]'
+    (every field is described in otel_ops/sidecar/jobs/config.py).
+
     Exits 2 when the file is invalid, 1 when a query fails or returns more series than its job's
-    max_series, 0 otherwise.
+    max_series, 0 otherwise (also for a file without jobs, with a warning: the sidecar runs no job then).
     """
     from otel_ops import _http as http_clients
+    from otel_ops.cli._urls import component_url
     from otel_ops.sidecar.jobs import JobsFileError, load_jobs
     from otel_ops.sidecar.jobs.check import JobCheck, PrometheusUnreachable, check_job
-    from otel_ops.sidecar.settings import SettingsError, load_settings
 
     out, errors = Console(), Console(stderr=True, soft_wrap=True)
     try:
@@ -123,13 +195,13 @@ def check(
     except JobsFileError as exc:
         errors.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(code=2) from None
-    url = prometheus
-    if query and url is None:
-        try:
-            url = str(load_settings().prometheus_url).rstrip("/")
-        except SettingsError as exc:
-            errors.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(code=2) from None
+    if not jobs:
+        errors.print(
+            f"[bold yellow]warning:[/] no jobs defined in {jobs_file}: the sidecar would run no anomaly job",
+            highlight=False,
+        )
+        return
+    url = component_url("prometheus", prometheus, "--prometheus") if query else None
     checks = [JobCheck(job) for job in jobs]
     if query and url is not None:
         try:

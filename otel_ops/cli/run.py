@@ -27,7 +27,7 @@ def run(
         typer.Option("--protocol", help="http/protobuf or grpc (sets OTEL_EXPORTER_OTLP_PROTOCOL)."),
     ] = None,
 ) -> None:
-    """Run COMMAND with otel-ops instrumentation, e.g. ``otel-ops run -- uvicorn myapp:app``."""
+    """Run COMMAND with otel-ops instrumentation, e.g. otel-ops run -- uvicorn myapp:app."""
     from otel_ops.launch import LaunchError, launch
 
     try:

@@ -11,6 +11,22 @@ from rich.console import Console
 from otel_ops.cli.config_dir import ConfigDirOption, use_config_dir
 
 
+def _print_settings() -> None:
+    from rich.table import Table
+
+    from otel_ops.sidecar.settings_reference import GROUPS, rows
+
+    console = Console()
+    for title, settings in GROUPS:
+        table = Table(title=title, title_justify="left", show_lines=False)
+        table.add_column("variable", no_wrap=True)  # names are never cut: they are typed as shown
+        table.add_column("default", overflow="fold")
+        table.add_column("meaning", overflow="fold", ratio=1)
+        for name, default, meaning in rows(settings):
+            table.add_row(name, default, meaning)
+        console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Adds ``sidecar`` to the main application."""
 
@@ -24,13 +40,23 @@ def register(app: typer.Typer) -> None:
             typer.Option("--port", min=1, max=65535, help="Listen port (default OTEL_OPS_PORT or 8000)."),
         ] = None,
         config_dir: ConfigDirOption = None,
+        list_settings: Annotated[
+            bool,
+            typer.Option(
+                "--settings", help="List every setting (environment variable, default, meaning) and exit."
+            ),
+        ] = False,
     ) -> None:
         """Serve the ops sidecar: health checks, alert handling, anomaly jobs, events and /metrics.
 
-        Every setting is an OTEL_OPS_* environment variable (see otel_ops/sidecar/settings.py); the
-        flags win over the environment. The configuration backup copies the stack files in use
-        (--config-dir).
+        Every setting is an OTEL_OPS_* environment variable (--settings lists them); the flags win over
+        the environment. Anomaly jobs run from OTEL_OPS_ANOMALY_JOBS_FILE (the stacks of `otel-ops up` and
+        compose set it to prometheus/anomaly-jobs.yml). The configuration backup copies the stack files in
+        use (--config-dir).
         """
+        if list_settings:
+            _print_settings()
+            return
         use_config_dir(config_dir)
         import uvicorn
 

@@ -37,9 +37,15 @@ class SidecarSettings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port the sidecar listens on.")
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="Audit log and state; its disk is checked.")
 
-    collector_health_url: AnyHttpUrl = AnyHttpUrl("http://localhost:13133/")
-    prometheus_url: AnyHttpUrl = AnyHttpUrl("http://localhost:9090")
-    alertmanager_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_ALERTMANAGER_URL)
+    collector_health_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://localhost:13133/"), description="The Collector's health check extension."
+    )
+    prometheus_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://localhost:9090"), description="Prometheus: checked, and queried by anomaly jobs."
+    )
+    alertmanager_url: AnyHttpUrl = Field(
+        AnyHttpUrl(DEFAULT_ALERTMANAGER_URL), description="Alertmanager: checked, alerts raised and handled."
+    )
     loki_url: AnyHttpUrl | None = Field(None, description="Checked (GET /ready) only when set.")
     tempo_url: AnyHttpUrl | None = Field(None, description="Checked (GET /ready) only when set.")
     jaeger_url: AnyHttpUrl | None = Field(
@@ -48,13 +54,20 @@ class SidecarSettings(BaseSettings):
     victorialogs_url: AnyHttpUrl | None = Field(None, description="Checked (GET /health) only when set.")
     grafana_url: AnyHttpUrl | None = Field(None, description="Checked (GET /api/health) only when set.")
 
-    sqlite_paths: Annotated[list[Path], NoDecode] = Field(default_factory=list)
-    postgres_dsns: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    sqlite_paths: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="SQLite databases whose integrity is checked (comma-separated)."
+    )
+    postgres_dsns: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="PostgreSQL databases checked (postgresql:// URLs or key=value, comma-separated).",
+    )
 
-    disk_warn_free_percent: float = Field(15.0, gt=0, lt=100)
-    disk_fail_free_percent: float = Field(5.0, ge=0, lt=100)
-    memory_warn_percent: float = Field(90.0, gt=0, le=100, description="System memory in use.")
-    memory_fail_percent: float = Field(97.0, gt=0, le=100)
+    disk_warn_free_percent: float = Field(
+        15.0, gt=0, lt=100, description="Warn when the data dir's disk has less free space (percent)."
+    )
+    disk_fail_free_percent: float = Field(5.0, ge=0, lt=100, description="Fail below this free space.")
+    memory_warn_percent: float = Field(90.0, gt=0, le=100, description="Warn above this system memory use.")
+    memory_fail_percent: float = Field(97.0, gt=0, le=100, description="Fail above this system memory use.")
     process_memory_limit_mib: float | None = Field(None, gt=0, description="Warn above this RSS.")
 
     check_timeout: float = Field(2.0, gt=0, le=60, description="Seconds one health check may take.")
@@ -65,9 +78,11 @@ class SidecarSettings(BaseSettings):
         description="Components whose failure only degrades the status to warn.",
     )
 
-    api_token: SecretStr | None = None
-    api_token_file: Path | None = None
-    metrics_require_auth: bool = False
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token the API requires (unset: the API is open on its address)."
+    )
+    api_token_file: Path | None = Field(None, description="File holding the token (instead of api_token).")
+    metrics_require_auth: bool = Field(False, description="Require the token on /metrics too.")
 
     anomaly_jobs_file: Path | None = Field(None, description="YAML or JSON file of anomaly jobs.")
 

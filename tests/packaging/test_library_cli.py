@@ -112,6 +112,17 @@ def test_the_library_knows_every_command_of_the_operations_layer() -> None:
     assert set(typer.main.get_command(app).commands) == {"run", *OPS_COMMANDS}
 
 
+def test_command_lists_show_each_summary_on_one_line() -> None:
+    from typer.testing import CliRunner
+
+    from otel_ops.cli import app
+
+    listed = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "250"})
+    demo = next(line for line in listed.output.splitlines() if " demo " in line)
+    assert "locally; send traffic; report what arrived where." in demo, listed.output
+    assert "``" not in listed.output
+
+
 def test_run_refuses_an_endpoint_that_is_not_a_url(library: Environment, empty_dir: Path) -> None:
     result = library.run(
         "otel-ops", "run", "--endpoint", "notaurl", "--", "python", "-c", "pass", cwd=empty_dir

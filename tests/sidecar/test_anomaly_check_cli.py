@@ -81,3 +81,17 @@ def test_an_unreachable_prometheus_is_a_failure(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "1 job valid, but their queries could not be checked" in result.stderr
     assert f"Prometheus at {dead} did not answer" in result.stderr and "--no-query" in result.stderr
+
+
+def test_a_bad_prometheus_url_says_where_it_came_from(tmp_path: Path) -> None:
+    path = jobs_file(tmp_path, {"name": "errors", "query": "vector(1)"})
+    flag = runner.invoke(app, ["anomaly", "check", str(path), "--prometheus-url", "localhost:9090"])
+    assert flag.exit_code == 2
+    assert (
+        "invalid Prometheus URL 'localhost:9090' (--prometheus): give it as http://host:port" in flag.stderr
+    )
+    env = {"OTEL_OPS_PROMETHEUS_URL": "nonsense", "OTEL_OPS_PORT": "abc"}
+    from_env = runner.invoke(app, ["anomaly", "check", str(path)], env=env)
+    assert from_env.exit_code == 2
+    assert "'nonsense' (OTEL_OPS_PROMETHEUS_URL)" in from_env.stderr
+    assert "OTEL_OPS_PORT" not in from_env.stderr  # the sidecar's other settings are not this command's

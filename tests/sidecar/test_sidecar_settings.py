@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from otel_ops.cli import app as cli
 from otel_ops.sidecar.jobs import JobsFileError, load_jobs
-from otel_ops.sidecar.settings import SettingsError, load_settings
+from otel_ops.sidecar.settings import SettingsError, SidecarSettings, load_settings
 
 
 def test_defaults_env_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,3 +129,17 @@ def test_jobs_with_equal_detector_settings_share_one_copy(tmp_path: Path) -> Non
     assert a.detector is b.detector and a.detector.alert_score == 0.6
     assert c.detector is not a.detector and c.detector.alert_score == 0.7
     assert d.detector is e.detector
+
+
+def test_every_setting_is_listed_in_the_readme_and_by_the_command() -> None:
+    from otel_ops.sidecar.backup.settings import BackupSettings
+    from otel_ops.sidecar.settings_reference import markdown, rows
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert markdown() in readme, "README's settings reference is stale: paste settings_reference.markdown()"
+    listed = CliRunner().invoke(cli, ["sidecar", "--settings"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    for settings in (SidecarSettings, BackupSettings):
+        for name, _, meaning in rows(settings):
+            assert name in listed.output
+            assert meaning, f"{name} has no description"

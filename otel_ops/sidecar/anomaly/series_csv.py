@@ -3,19 +3,76 @@
 Rows are kept in file order, whatever their timestamps (out of order, repeated, with gaps): scoring
 handles those in arrival order (:mod:`otel_ops.sidecar.anomaly.arrival`).  A missing value (an empty
 cell, ``nan``, ``null``, ``inf`` ...) is kept as NaN for the same reason.  Only a file that cannot be read
-as a series at all (no header, a timestamp or value that is not one) is refused.
+as a series at all (no header, a timestamp or value that is not one) is refused, and so is a path that is not
+a readable UTF-8 text file (a directory, a named pipe, binary data), each with a one-line error.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 REQUIRED_COLUMNS = ("timestamp", "value")
 MISSING_VALUE_TEXTS = frozenset({"", "nan", "-nan", "null", "none", "na", "n/a", "-", "inf", "+inf", "-inf"})
+UTF8_BOM = "\ufeff"
+
+# What a path that is not a regular file is, for the error (``stat`` type test, description).
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+class UnreadableFileError(ValueError):
+    """A path that is not a readable UTF-8 text file: ``problem`` says why in a few words (``file not
+    found``, ``is a directory, not a regular file``, ``permission denied``, ``not a UTF-8 text file (byte
+    0xff at offset 1)``); ``line`` is the line of an undecodable byte."""
+
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        self.problem = problem
+        self.line = line
+        super().__init__(problem)
+
+    @property
+    def undecodable(self) -> bool:
+        """The file was read, but it is not UTF-8 text."""
+        return self.line is not None
+
+
+def read_text_file(path: Path) -> str:
+    """The whole text of a regular UTF-8 file (a leading byte order mark dropped).
+
+    Anything else raises :class:`UnreadableFileError` instead of an ``OSError`` or ``UnicodeDecodeError``:
+    a missing file, a directory, a named pipe (refused before it is opened, which would wait for a writer),
+    a file that cannot be read, bytes that are not UTF-8.  Shared by the series and jobs file readers."""
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _NOT_REGULAR if test(mode)), "a special file")
+            raise UnreadableFileError(f"is {kind}, not a regular file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableFileError("file not found") from None
+    except PermissionError:
+        raise UnreadableFileError("permission denied") from None
+    except OSError as exc:
+        raise UnreadableFileError(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UnreadableFileError(
+            f"not a UTF-8 text file (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
+        ) from None
+    return text.removeprefix(UTF8_BOM)
 
 
 class SeriesFormatError(ValueError):
@@ -69,14 +126,25 @@ def parse_value(text: str) -> float:
 
 def read_series_csv(path: Path) -> TimeSeries:
     """Read a whole file in file order; nothing is returned unless every row is readable."""
-    if not path.exists():
-        raise SeriesFormatError(path, None, "file not found", "Check the path.")
-    if not path.is_file():
-        raise SeriesFormatError(path, None, "not a regular file", "Pass a CSV file, not a directory.")
+    try:
+        text = read_text_file(path)
+    except UnreadableFileError as exc:
+        if exc.problem == "file not found":
+            fix = "Check the path."
+        elif exc.problem == "permission denied":
+            fix = "Check the file's permissions, or copy it somewhere readable."
+        else:
+            fix = "Give a CSV of timestamp,value rows" + (", saved as UTF-8." if exc.undecodable else ".")
+        # An undecodable byte on the first line: the file is not text at all, its line says nothing.
+        line = exc.line if exc.line is not None and exc.line > 1 else None
+        raise SeriesFormatError(path, line, exc.problem, fix) from None
+    return _read_rows(path, text)
 
+
+def _read_rows(path: Path, text: str) -> TimeSeries:
     series = TimeSeries()
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
         header = next(reader, None)
         columns = [c.strip().lower() for c in header] if header else []
         if not all(name in columns for name in REQUIRED_COLUMNS):
@@ -125,4 +193,8 @@ def read_series_csv(path: Path) -> TimeSeries:
             series.epoch_seconds.append(epoch)
             series.values.append(value)
             series.line_numbers.append(line)
+    except csv.Error as exc:  # a field longer than the csv module's limit, say: binary data with no newline
+        raise SeriesFormatError(
+            path, reader.line_num, f"not readable as CSV ({exc})", "Give a CSV of timestamp,value rows."
+        ) from None
     return series

@@ -42,7 +42,11 @@ class BackupSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="OTEL_OPS_BACKUP_", extra="ignore")
 
-    data_dir: Path = Field(default_factory=_default_data_dir, description="Local state: repository, staging.")
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Local state: repository, staging.",
+        json_schema_extra={"shown_default": "backup/ in OTEL_OPS_DATA_DIR, else in ./.otel-ops"},
+    )
     repository: str | None = Field(
         None, description="restic repository (any restic backend); default: <data_dir>/repository."
     )
@@ -52,10 +56,16 @@ class BackupSettings(BaseSettings):
     )
     restic_binary: str = Field("restic", description="restic executable (name on PATH or path).")
     cache_dir: Path | None = Field(None, description="restic cache; default: <data_dir>/cache.")
-    host: str = Field(default_factory=socket.gethostname, description="Host name recorded in snapshots.")
+    host: str = Field(
+        default_factory=socket.gethostname,
+        description="Host name recorded in snapshots.",
+        json_schema_extra={"shown_default": "this machine's name"},
+    )
 
     config_root: Path = Field(
-        default_factory=_default_config_root, description="Base of relative config_dirs."
+        default_factory=_default_config_root,
+        description="Base of relative config_dirs.",
+        json_schema_extra={"shown_default": "OTEL_OPS_CONFIG_DIR, else the stack files of otel-ops"},
     )
     config_dirs: list[str] = Field(
         default_factory=lambda: list(DEFAULT_CONFIG_DIRS),

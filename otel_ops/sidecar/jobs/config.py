@@ -35,9 +35,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from otel_ops.sidecar.anomaly import EnsembleConfig
+from otel_ops.sidecar.anomaly.series_csv import UnreadableFileError, read_text_file
 
 DEFAULT_MAX_SERIES = 50
 DEFAULT_RESOLVE_INTERVALS = 10  # an anomaly alert resolves this many intervals after its last point
+FORMAT_HELP = "see 'otel-ops anomaly check --help'"
 
 
 class JobsFileError(ValueError):
@@ -99,17 +101,22 @@ class JobsFile(BaseModel):
 
 
 def load_jobs(path: Path) -> list[AnomalyJob]:
-    """Jobs from ``path``; ``JobsFileError`` names the file and the offending field."""
+    """Jobs from ``path``; ``JobsFileError`` names the file and the offending field.
+
+    An empty list of jobs (``jobs: []``) is valid: the sidecar then runs no anomaly job."""
+    is_json = path.suffix == ".json"
+    expected = "a JSON object with a 'jobs' list" if is_json else "a YAML mapping with a 'jobs:' list"
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise JobsFileError(f"{path}: cannot read: {exc.strerror}") from None
+        text = read_text_file(path)
+    except UnreadableFileError as exc:
+        hint = f"; expected {expected} ({FORMAT_HELP})" if exc.undecodable else ""
+        raise JobsFileError(f"{path}: {exc.problem}{hint}") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if is_json else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise JobsFileError(
-            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"
-        ) from None
+        raise JobsFileError(f"{path}: not valid {'JSON' if is_json else 'YAML'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise JobsFileError(f"{path}: expected {expected}, found {_describe(data)} ({FORMAT_HELP})")
     try:
         jobs = JobsFile.model_validate(data).jobs
     except ValidationError as exc:
@@ -123,3 +130,15 @@ def load_jobs(path: Path) -> list[AnomalyJob]:
     return [
         job.model_copy(update={"detector": shared.setdefault(job.detector, job.detector)}) for job in jobs
     ]
+
+
+def _describe(data: object) -> str:
+    """What a jobs file holds instead of a mapping, in a few words."""
+    if data is None:
+        return "an empty file"
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, str):
+        text = " ".join(data.split())
+        return f"plain text ({text[:40]!r}{'...' if len(text) > 40 else ''})"
+    return f"the single value {data!r}"

@@ -1,0 +1,43 @@
+"""Which Prometheus or Alertmanager a command talks to: its flag, else the sidecar's environment variable,
+else the stack `otel-ops up` runs (on whatever port it was given), else the standard local one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from urllib.parse import urlsplit
+
+import typer
+from rich.console import Console
+
+_STANDARD = {"prometheus": "http://localhost:9090", "alertmanager": "http://localhost:9093"}
+_TITLES = {"prometheus": "Prometheus", "alertmanager": "Alertmanager"}
+
+
+def checked_url(url: str, component: str, given_by: str) -> str:
+    """``url`` when it is an http(s) URL with a host (and a valid port); else exit 2 saying where it came
+    from and how to give it."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        with contextlib.suppress(ValueError):  # a port that is not a number or out of range
+            parts.port  # noqa: B018
+            return url.rstrip("/")
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold red]error:[/] invalid {_TITLES[component]} URL {url!r} ({given_by}): give it as "
+        f"http://host:port, e.g. {_STANDARD[component].replace('localhost', '127.0.0.1')}",
+        highlight=False,
+    )
+    raise typer.Exit(code=2)
+
+
+def component_url(component: str, flag_value: str | None, flag: str) -> str:
+    """The URL of ``component`` ("prometheus" or "alertmanager") for a command."""
+    if flag_value:
+        return checked_url(flag_value, component, flag)
+    variable = f"OTEL_OPS_{component.upper()}_URL"
+    from_env = os.environ.get(variable, "").strip()
+    if from_env:
+        return checked_url(from_env, component, variable)
+    from otel_ops.explain.settings import default_state_dir, stack_urls
+
+    return stack_urls(default_state_dir(os.environ)).get(component) or _STANDARD[component]
