@@ -91,6 +91,9 @@ def up(
     )
     try:
         components.retention_hours(retention)
+        components.check_duration(metrics_flush_interval, "--metrics-flush-interval", go=True)
+        if evaluation_interval is not None:
+            components.check_duration(evaluation_interval, "--evaluation-interval")
     except StackError as exc:
         _err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None

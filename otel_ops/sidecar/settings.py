@@ -134,7 +134,8 @@ class SidecarSettings(BaseSettings):
                 raise ValueError(f"OTEL_OPS_API_TOKEN_FILE: {self.api_token_file} is empty")
             self.api_token = SecretStr(token)
         if self.anomaly_jobs_file is not None and not self.anomaly_jobs_file.is_file():
-            raise ValueError(f"OTEL_OPS_ANOMALY_JOBS_FILE: {self.anomaly_jobs_file} does not exist")
+            problem = "is not a regular file" if self.anomaly_jobs_file.exists() else "does not exist"
+            raise ValueError(f"OTEL_OPS_ANOMALY_JOBS_FILE: {self.anomaly_jobs_file} {problem}")
         return self
 
     @property

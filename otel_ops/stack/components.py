@@ -79,6 +79,26 @@ def retention_hours(retention: str) -> int:
     return int(match.group(1)) * _HOURS[match.group(2)]
 
 
+# Durations as each program reads them, units largest first: Prometheus' (up to weeks) and the Collector's
+# (Go's, up to hours).
+_PROMETHEUS_DURATION = re.compile(r"(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?")
+_GO_DURATION = re.compile(r"(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?")
+
+
+def check_duration(value: str, option: str, go: bool = False) -> str:
+    """``value`` when it is a positive duration such as 500ms, 15s or 1m30s (``go``: as the Collector reads
+    it, hours at most); else a :class:`StackError` naming ``option`` and the accepted form."""
+    text = value.strip()
+    form = _GO_DURATION if go else _PROMETHEUS_DURATION
+    if not text or not form.fullmatch(text) or not any(c in "123456789" for c in text):
+        units = "ms, s, m, h" if go else "ms, s, m, h, d, w"
+        raise StackError(
+            f"invalid {option} {value!r}: give a duration such as 500ms, 15s, 1m or 1m30s "
+            f"(units {units}, largest first)"
+        )
+    return text
+
+
 def go_memory_limit(limit_variable: str, default_mib: int = 1024) -> dict[str, str]:
     """``GOMEMLIMIT`` at 80% of a Go component's ``memory_limiter`` hard limit (unless the user set one), so
     the Go runtime collects garbage before the limiter starts refusing data."""

@@ -145,6 +145,24 @@ def test_up_refuses_one_port_for_two_components_before_starting_anything(tmp_pat
     assert not (state / "run").exists() or not list((state / "run").iterdir())
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "units"),
+    [
+        ("--evaluation-interval", "bogus", "ms, s, m, h, d, w"),
+        ("--evaluation-interval", "0s", "ms, s, m, h, d, w"),
+        ("--metrics-flush-interval", "1d", "ms, s, m, h,"),
+    ],
+)
+def test_up_refuses_a_bad_duration_before_starting_anything(
+    tmp_path: Path, option: str, value: str, units: str
+) -> None:
+    result = cli(tmp_path / "state", "up", option, value, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"invalid {option} '{value}': give a duration such as 500ms" in result.stderr
+    assert f"(units {units}" in result.stderr
+    assert not (tmp_path / "state" / "run").exists()
+
+
 def test_up_takes_otlp_http_port_as_demo_does(tmp_path: Path) -> None:
     ports = dict(zip(PORT_OPTIONS, free_ports(len(PORT_OPTIONS)), strict=True))
     ports["--prometheus-port"] = ports["--port"]
