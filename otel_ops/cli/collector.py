@@ -30,9 +30,9 @@ ConfigOption = typer.Option(
 )
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 1) -> typer.Exit:
     _err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
 
 
 @app.command()
@@ -47,6 +47,8 @@ def build(
     try:
         cached = None if force else collector_build.binary_path()
         binary = cached or collector_build.ensure_collector(force=force, console=_err)
+    except collector_build.UnknownName as exc:
+        raise _fail(str(exc), code=2) from None
     except collector_build.CollectorBuildError as exc:
         raise _fail(str(exc)) from None
     if cached:
@@ -62,6 +64,8 @@ def path(config_dir: ConfigDirOption = None) -> None:
 
     try:
         binary = collector_build.binary_path()
+    except collector_build.UnknownName as exc:
+        raise _fail(str(exc), code=2) from None
     except collector_build.CollectorBuildError as exc:
         raise _fail(str(exc)) from None
     if binary is None:
@@ -77,6 +81,8 @@ def config(backends: list[str] | None = BackendOption, config_dir: ConfigDirOpti
 
     try:
         configs = collector_build.fragments(backends or None)
+    except collector_build.UnknownName as exc:
+        raise _fail(str(exc), code=2) from None
     except collector_build.CollectorBuildError as exc:
         raise _fail(str(exc)) from None
     typer.echo(" ".join(collector_build.config_args(configs)))
@@ -95,6 +101,8 @@ def validate(
     try:
         files = list(configs) if configs else collector_build.fragments(backends or None)
         result = collector_build.validate(files, binary=collector_build.ensure_collector(console=_err))
+    except collector_build.UnknownName as exc:
+        raise _fail(str(exc), code=2) from None
     except collector_build.CollectorBuildError as exc:
         raise _fail(str(exc)) from None
     names = " + ".join(str(path) for path in result.configs)

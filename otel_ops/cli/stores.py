@@ -24,9 +24,9 @@ NamesArgument = Annotated[
 ]
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 1) -> typer.Exit:
     _err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
 
 
 @app.command()
@@ -43,6 +43,8 @@ def build(
             if cached:
                 _err.print(f"{spec.title} {spec.version} up to date (use --force to rebuild)")
             typer.echo(binary)
+    except store_build.UnknownName as exc:
+        raise _fail(str(exc), code=2) from None
     except store_build.BuildError as exc:
         raise _fail(str(exc)) from None
 
@@ -52,6 +54,8 @@ def path(name: Annotated[str, typer.Argument(help=f"{' or '.join(store_build.PRO
     """Print the path of a built store (fails when it is not built yet)."""
     try:
         binary = store_build.binary_path(name)
+    except store_build.UnknownName as exc:
+        raise _fail(str(exc), code=2) from None
     except store_build.BuildError as exc:
         raise _fail(str(exc)) from None
     if binary is None:

@@ -23,6 +23,7 @@ from rich.console import Console
 
 from otel_ops.stack.gobuild import (
     BuildError,
+    UnknownName,
     build_lock,
     cache_dir,
     executable,
@@ -136,9 +137,7 @@ def fragments(backends: Sequence[str] | None = None) -> list[Path]:
         for backend in backends:
             stem = Path(backend).stem
             if stem not in known:
-                raise CollectorBuildError(
-                    f"unknown backend {backend!r}: choose from {', '.join(sorted(known))}"
-                )
+                raise UnknownName(f"unknown backend {backend!r}: choose from {', '.join(sorted(known))}")
             names.append(known[stem])
         names = [name for name in BACKEND_FRAGMENTS if name in names]
     return [_stack_file("collector", "config", name) for name in (BASE_FRAGMENT, *names)]

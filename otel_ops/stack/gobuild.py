@@ -25,6 +25,10 @@ class BuildError(RuntimeError):
     """A program could not be built; the message says why and what to do."""
 
 
+class UnknownName(BuildError):
+    """A store or backend name that does not exist; the message lists the names there are."""
+
+
 def cache_dir() -> Path:
     """Root of the otel-ops cache: ``$OTEL_OPS_CACHE_DIR`` or ``~/.cache/otel-ops``."""
     configured = os.environ.get("OTEL_OPS_CACHE_DIR", "").strip()

@@ -22,6 +22,7 @@ from rich.console import Console
 
 from otel_ops.stack.gobuild import (
     BuildError,
+    UnknownName,
     build_lock,
     cache_dir,
     executable,
@@ -72,7 +73,7 @@ def program(name: str) -> GoProgram:
     try:
         return PROGRAMS[name]
     except KeyError:
-        raise BuildError(f"unknown store {name!r}: choose from {', '.join(PROGRAMS)}") from None
+        raise UnknownName(f"unknown store {name!r}: choose from {', '.join(PROGRAMS)}") from None
 
 
 def build_hash(spec: GoProgram, go: str | None = None) -> str:

@@ -53,6 +53,12 @@ def test_fragment_order_is_base_first_then_backends(config_dir: Path) -> None:
         collector_build.CollectorBuildError, match=r"unknown backend 'elastic'.*jaeger, loki, prometheus"
     ):
         collector_build.fragments(["elastic"])
+    from typer.testing import CliRunner
+
+    from otel_ops.cli import app
+
+    result = CliRunner().invoke(app, ["collector", "config", "--backend", "elastic"])
+    assert result.exit_code == 2 and "unknown backend 'elastic'" in result.output  # a bad argument
 
 
 def test_misspelled_key_fails_validation_naming_the_key(

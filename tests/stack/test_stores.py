@@ -223,7 +223,7 @@ def test_unknown_store_and_unbuilt_store_are_clear_errors(
 ) -> None:
     runner = CliRunner()
     unknown = runner.invoke(app, ["stores", "build", "elasticsearch"])
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2  # a bad argument
     assert "unknown store 'elasticsearch': choose from jaeger, victorialogs" in unknown.output
 
     monkeypatch.setenv("OTEL_OPS_CACHE_DIR", str(tmp_path / "empty-cache"))
