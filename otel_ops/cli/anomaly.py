@@ -17,6 +17,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from otel_ops.sidecar.anomaly import EnsembleConfig, TimeSeries
+    from otel_ops.sidecar.jobs.config import AnomalyJob
 
 app = typer.Typer(help="Anomaly detection over time series.", no_args_is_help=True)
 
@@ -230,12 +231,32 @@ def check(
         backfill = f"{job.backfill_seconds / job.step:.0f} points" if job.backfill_seconds else "-"
         table.add_row(job.name, f"{job.interval_seconds:g} s", f"{job.step:g} s", backfill, series, status)
     out.print(table)
+    for job in jobs:
+        short = _backfill_warning(job)
+        if short is not None:
+            errors.print(f"[bold yellow]warning:[/] {short}", highlight=False, soft_wrap=True)
     problems = sum(1 for result in checks if result.problem)
     if problems:
         errors.print(f"[bold red]error:[/] {problems} of {_jobs(len(checks))} cannot run as configured")
         raise typer.Exit(code=1)
     asked = f", queries answered by {url}" if query else " (queries not run)"
     out.print(f"{_jobs(len(checks))} valid{asked}", highlight=False)
+
+
+def _backfill_warning(job: AnomalyJob) -> str | None:
+    """A warning when ``job``'s backfill is shorter than what its detectors need to reach full strength."""
+    from otel_ops.sidecar.anomaly import scale_to_step
+    from otel_ops.sidecar.anomaly.warmup import full_strength_points
+
+    needed = full_strength_points(scale_to_step(job.detector, job.step), job.step) * job.step
+    if job.backfill_seconds >= needed:
+        return None
+    return (
+        f"job {job.name}: backfill {_duration(job.backfill_seconds) if job.backfill_seconds else 'none'}; "
+        f"its detectors need about {_duration(needed)} of history at a {job.step:g} s step before their "
+        f"scores reach full strength, so its alerts mean little for the first "
+        f"{_duration(needed - job.backfill_seconds)} it runs (raise backfill_seconds to {needed:.0f})"
+    )
 
 
 def _jobs(count: int) -> str:

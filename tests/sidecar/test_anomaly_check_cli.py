@@ -95,3 +95,15 @@ def test_a_bad_prometheus_url_says_where_it_came_from(tmp_path: Path) -> None:
     assert from_env.exit_code == 2
     assert "'nonsense' (OTEL_OPS_PROMETHEUS_URL)" in from_env.stderr
     assert "OTEL_OPS_PORT" not in from_env.stderr  # the sidecar's other settings are not this command's
+
+
+def test_a_backfill_shorter_than_the_warm_up_is_warned_about(tmp_path: Path) -> None:
+    path = jobs_file(
+        tmp_path,
+        {"name": "short", "query": "vector(1)", "backfill_seconds": 86_400},
+        {"name": "long", "query": "vector(1)", "backfill_seconds": 604_800},
+    )
+    result = runner.invoke(app, ["anomaly", "check", str(path), "--no-query"])
+    assert result.exit_code == 0, result.output
+    assert "job short: backfill 1 day; its detectors need about 2.5 days of history" in result.stderr
+    assert "job long" not in result.stderr

@@ -5,7 +5,7 @@ jobs:
     query: sum(rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m]))
     interval_seconds: 60        # how often Prometheus is asked
     step_seconds: 60            # spacing of the points fed to the detector (default: interval)
-    backfill_seconds: 86400     # history scored at start-up to warm the detector up (default 0)
+    backfill_seconds: 259200    # history scored at start-up: full strength takes ~2.5 days (default 0)
     max_series: 50              # series scored at most (default 50); the rest are counted and warned about
     severity: ticket
     labels: {service_name: assistant-api}
