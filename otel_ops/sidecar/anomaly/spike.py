@@ -10,9 +10,13 @@ from otel_ops.sidecar.anomaly.result import AnomalyResult
 from otel_ops.sidecar.anomaly.robust_scale import MAD_TO_SIGMA, RELATIVE_FLOOR, ErrorScale
 from otel_ops.sidecar.anomaly.rolling import Blocks, SortedWindow
 from otel_ops.sidecar.anomaly.signed_surprise import signed_surprise
-from otel_ops.sidecar.anomaly.tail_calibration import TailCalibrator, probability_to_score
+from otel_ops.sidecar.anomaly.tail_calibration import MIN_TAIL_POINTS, TailCalibrator, probability_to_score
 
 IQR_TO_SIGMA = 1 / 1.349
+# A forecast error is judged once the error scale holds this many entries (as few as a tail is fitted to):
+# against a scale of fewer, or none (its floor), an ordinary error is a surprise of millions, which would sit
+# in the calibration history for days and make every real spike look ordinary next to it.
+MIN_SCALE_ENTRIES = MIN_TAIL_POINTS
 
 
 class SpikeLevelShiftDetector:
@@ -49,9 +53,11 @@ class SpikeLevelShiftDetector:
             expected = median(self._recent)
             sigma = self._errors.sigma(expected)
             error = value - expected
-            spike_probability = self._spike_tail.score_and_observe(
-                signed_surprise(error, sigma, cfg.direction)
-            )
+            spike_probability = 1.0
+            if len(self._errors) >= MIN_SCALE_ENTRIES:
+                spike_probability = self._spike_tail.score_and_observe(
+                    signed_surprise(error, sigma, cfg.direction)
+                )
             self._errors.observe(error)
 
             shift_probability = 1.0

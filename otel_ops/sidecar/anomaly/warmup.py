@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from otel_ops.sidecar.anomaly.config import EnsembleConfig
+from otel_ops.sidecar.anomaly.spike import MIN_SCALE_ENTRIES
 
 
 def full_strength_points(config: EnsembleConfig, step_seconds: float) -> int:
@@ -13,10 +14,8 @@ def full_strength_points(config: EnsembleConfig, step_seconds: float) -> int:
     ``config`` is the effective configuration (:func:`~otel_ops.sidecar.anomaly.scale_to_step` of the
     settings for ``step_seconds``).  Per detector, from what its code waits for:
 
-    * spike/shift: its calibration history must have rolled over once (``history_points`` entries of
-      ``block_points`` points, after ``level_points``).  Its first surprises, measured before the error
-      scale settled, are huge and cap every later score until they leave the history: a flat series with an
-      80-sigma spike scores about 0.12 there until then, 1.0 just after (2.5 days at the default settings).
+    * spike/shift: ``level_points`` for its forecast, ``MIN_SCALE_ENTRIES`` blocks of errors for its scale,
+      then its calibration's warm-up.
     * seasonal: ``min_cycles`` of its shortest period before it forecasts, then its calibration's warm-up.
     * value novelty: ``min_points`` before it scores, then its calibration's warm-up.
     * pattern novelty: ``min_points`` plus ``warmup_points`` steps of ``step_points``.
@@ -26,7 +25,8 @@ def full_strength_points(config: EnsembleConfig, step_seconds: float) -> int:
     needs = [0]
     if (spike := config.spike) is not None:
         calibration = spike.calibration
-        needs.append(spike.level_points + calibration.history_points * calibration.block_points)
+        scale = MIN_SCALE_ENTRIES * spike.block_points
+        needs.append(spike.level_points + scale + calibration.warmup_points * calibration.block_points)
     if (seasonal := config.seasonal) is not None and seasonal.periods_seconds:
         calibration = seasonal.calibration
         forecasts_from = math.ceil(seasonal.min_cycles * min(seasonal.periods_seconds) / step_seconds)
