@@ -115,6 +115,12 @@ def _check_jobs_file(path: Path) -> None:
     from otel_ops.sidecar.settings import SettingsError
 
     try:
-        load_jobs(path)
+        jobs = load_jobs(path)
     except JobsFileError as exc:
         raise SettingsError(str(exc)) from None
+    if not jobs:
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold yellow]warning:[/] no jobs defined in {path} (OTEL_OPS_ANOMALY_JOBS_FILE): no anomaly "
+            "job runs",
+            highlight=False,
+        )

@@ -81,6 +81,22 @@ def test_an_uncreatable_data_dir_is_refused(tmp_path: Path, monkeypatch: pytest.
     assert "OTEL_OPS_DATA_DIR: cannot create" in " ".join(result.output.split())
 
 
+def test_a_jobs_file_without_jobs_is_warned_about(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text("jobs: []\n")
+    (tmp_path / "a-file").write_text("")
+    # An uncreatable data directory stops the sidecar after the jobs file was read, before it serves.
+    monkeypatch.setenv("OTEL_OPS_DATA_DIR", str(tmp_path / "a-file" / "data"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(
+        cli, ["sidecar", "--port", str(port)], env={"OTEL_OPS_ANOMALY_JOBS_FILE": str(jobs)}
+    )
+    assert result.exit_code == 2, result.output
+    assert f"no jobs defined in {jobs} (OTEL_OPS_ANOMALY_JOBS_FILE)" in " ".join(result.output.split())
+
+
 def test_bad_anomaly_jobs_file(tmp_path: Path) -> None:
     path = tmp_path / "jobs.yaml"
     path.write_text(
