@@ -12,7 +12,8 @@ import os
 import shutil
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urlsplit
+
+from otel_ops.config._urls import url_problem
 
 _AUTO_DIR = Path(__file__).resolve().parent / "instrumentation" / "_auto"
 PROTOCOLS = ("http/protobuf", "grpc")
@@ -24,18 +25,6 @@ class LaunchError(Exception):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-def endpoint_problem(endpoint: str) -> str | None:
-    """Why ``endpoint`` is not an OTLP endpoint URL (``http(s)://host[:port][/path]``), or None."""
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "is not a URL: give it as http://host:port (e.g. http://localhost:4318)"
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number or out of range
-    except ValueError:
-        return "has an invalid port: give it as http://host:port with a port 1-65535"
-    return None
 
 
 def launch(
@@ -52,9 +41,13 @@ def launch(
     if protocol is not None and protocol not in PROTOCOLS:
         raise LaunchError(f"otel-ops run: --protocol must be http/protobuf or grpc, not {protocol!r}", 2)
     if endpoint is not None:
-        problem = endpoint_problem(endpoint)
+        problem = url_problem(endpoint)
         if problem:
-            raise LaunchError(f"otel-ops run: --endpoint {endpoint!r} {problem}", 2)
+            raise LaunchError(
+                f"otel-ops run: --endpoint {endpoint!r} {problem}: give it as http://host:port with a port "
+                "1-65535 (e.g. http://localhost:4318)",
+                2,
+            )
     executable = shutil.which(command[0])
     if executable is None:
         raise LaunchError(

@@ -3,12 +3,12 @@ else the stack `otel-ops up` runs (on whatever port it was given), else the stan
 
 from __future__ import annotations
 
-import contextlib
 import os
-from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
+
+from otel_ops.config._urls import url_problem
 
 _STANDARD = {"prometheus": "http://localhost:9090", "alertmanager": "http://localhost:9093"}
 _TITLES = {"prometheus": "Prometheus", "alertmanager": "Alertmanager"}
@@ -17,11 +17,8 @@ _TITLES = {"prometheus": "Prometheus", "alertmanager": "Alertmanager"}
 def checked_url(url: str, component: str, given_by: str) -> str:
     """``url`` when it is an http(s) URL with a host (and a valid port); else exit 2 saying where it came
     from and how to give it."""
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.hostname:
-        with contextlib.suppress(ValueError):  # a port that is not a number or out of range
-            parts.port  # noqa: B018
-            return url.rstrip("/")
+    if url_problem(url) is None:
+        return url.strip().rstrip("/")
     Console(stderr=True, soft_wrap=True).print(
         f"[bold red]error:[/] invalid {_TITLES[component]} URL {url!r} ({given_by}): give it as "
         f"http://host:port, e.g. {_STANDARD[component].replace('localhost', '127.0.0.1')}",

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from otel_ops.config._urls import url_problem
 from otel_ops.explain.errors import InvalidArgument
 from otel_ops.stack import pidfiles
 
@@ -58,8 +59,7 @@ class StoreUrls:
 
 
 def check_url(name: str, url: str) -> str:
-    parsed = urllib.parse.urlparse(url.strip())
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+    if url_problem(url) is not None:
         raise InvalidArgument(
             f"invalid {name} URL {url!r}",
             f"Give it as http://host:port, e.g. {FLAGS.get(name, name)} "
