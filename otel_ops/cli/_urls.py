@@ -9,9 +9,7 @@ import typer
 from rich.console import Console
 
 from otel_ops.config._urls import url_problem
-
-_STANDARD = {"prometheus": "http://localhost:9090", "alertmanager": "http://localhost:9093"}
-_TITLES = {"prometheus": "Prometheus", "alertmanager": "Alertmanager"}
+from otel_ops.explain.settings import STANDARD_PORTS, default_state_dir, stack_urls
 
 
 def checked_url(url: str, component: str, given_by: str) -> str:
@@ -20,8 +18,8 @@ def checked_url(url: str, component: str, given_by: str) -> str:
     if url_problem(url) is None:
         return url.strip().rstrip("/")
     Console(stderr=True, soft_wrap=True).print(
-        f"[bold red]error:[/] invalid {_TITLES[component]} URL {url!r} ({given_by}): give it as "
-        f"http://host:port, e.g. {_STANDARD[component].replace('localhost', '127.0.0.1')}",
+        f"[bold red]error:[/] invalid {component.capitalize()} URL {url!r} ({given_by}): give it as "
+        f"http://host:port, e.g. http://127.0.0.1:{STANDARD_PORTS[component]}",
         highlight=False,
     )
     raise typer.Exit(code=2)
@@ -35,6 +33,5 @@ def component_url(component: str, flag_value: str | None, flag: str) -> str:
     from_env = os.environ.get(variable, "").strip()
     if from_env:
         return checked_url(from_env, component, variable)
-    from otel_ops.explain.settings import default_state_dir, stack_urls
-
-    return stack_urls(default_state_dir(os.environ)).get(component) or _STANDARD[component]
+    found = stack_urls(default_state_dir(os.environ)).get(component)
+    return found or f"http://localhost:{STANDARD_PORTS[component]}"

@@ -75,7 +75,6 @@ def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any]
     from otel_ops.sidecar.audit import AuditLog
 
     url, audit_log = _alertmanager_url(alertmanager), _audit_log(data_dir)
-    errors = _errors
 
     async def go() -> T:
         async with http_clients.async_client(timeout=10.0) as http:
@@ -85,10 +84,10 @@ def _run(alertmanager: str | None, data_dir: Path | None, action: Callable[[Any]
     try:
         return asyncio.run(go())
     except AlertRequestError as exc:
-        errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+        _errors.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(code=1 if exc.status == 404 else 2) from None
     except AlertmanagerError as exc:
-        errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+        _errors.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(code=1) from None
 
 
