@@ -57,6 +57,7 @@ ONLY = {
     "absence": None,
     "activity_absence": None,
     "frozen": None,
+    "missed_runs": None,
 }
 
 # (row name, base config, prefixes of the settings its grid varies)

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from otel_ops.sidecar.anomaly.rolling import CompactSortedWindow, IntQueue, Ring, SortedWindow, sorted_window
+from otel_ops.sidecar.anomaly.rolling import (
+    CompactSortedWindow,
+    IntQueue,
+    MaximumRing,
+    Ring,
+    SortedWindow,
+    sorted_window,
+)
 
 values = st.lists(
     st.one_of(
@@ -42,6 +49,8 @@ def test_window_matches_the_last_values(
         assert window.count_above(value) == sum(1 for v in last if v > value)
         target = value + 0.5
         assert window.nearest_distance(target) == min(abs(target - v) for v in last)
+        below = [v for v in last if v < value]
+        assert window.gap_below(value) == (value - max(below) if below else float("inf"))
         assert window.oldest() == last[0]
         position = q * (len(ordered) - 1)
         low = int(position)
@@ -204,3 +213,17 @@ def test_int_queue_moves_what_is_left_to_the_front_once_half_was_popped() -> Non
     assert len(queue._items) == 500 and queue.first() == 500  # compacted: the popped half is gone
     queue.append(1000)
     assert list(queue) == list(range(500, 1001))
+
+
+@pytest.mark.parametrize("typecode", ["d", "f"])
+@settings(max_examples=150, deadline=None)
+@given(pushed=values, capacity=st.integers(1, 40))
+def test_a_maximum_ring_knows_the_largest_of_its_values_as_they_come_and_go(
+    typecode: str, pushed: list[float], capacity: int
+) -> None:
+    ring, plain = MaximumRing(capacity, typecode), Ring(capacity, typecode)
+    with pytest.raises(ValueError):
+        ring.maximum()
+    for value in pushed:
+        assert ring.push(value) == plain.push(value)
+        assert ring.maximum() == plain.maximum()  # a pass over the ring's values, as kept

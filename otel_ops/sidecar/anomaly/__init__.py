@@ -19,6 +19,7 @@ from otel_ops.sidecar.anomaly.config import (
     FrozenConfig,
     NoveltyConfig,
     PatternConfig,
+    ScheduleConfig,
     SeasonalConfig,
     SpikeConfig,
 )
@@ -29,6 +30,7 @@ from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
 from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.protocol import StreamingDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
+from otel_ops.sidecar.anomaly.schedule import MissedRunDetector
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.series_csv import SeriesFormatError, TimeSeries, read_series_csv
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
@@ -47,11 +49,13 @@ __all__ = [
     "ExhaustionForecaster",
     "FrozenConfig",
     "FrozenValueDetector",
+    "MissedRunDetector",
     "NoveltyConfig",
     "Oddity",
     "OddityTally",
     "PatternConfig",
     "PatternNoveltyDetector",
+    "ScheduleConfig",
     "ScoredSeries",
     "SeasonalBaselineDetector",
     "SeasonalConfig",

@@ -114,6 +114,17 @@ class BurstAbsenceDetector(UnbandedDetector):
         self._silence_peak = 0.0
         self._reported_evidence = 0.0
         self._reported_length = 0
+        self._bursty = False
+
+    @property
+    def bursty(self) -> bool:
+        """Whether the series was bursty at the last point scored (points can be active)."""
+        return self._bursty
+
+    @property
+    def active_now(self) -> bool:
+        """Whether the last point scored was active (above the burst level)."""
+        return self._last_active is not None and self._last_active == self._index - 1
 
     def probability(self, timestamp: float, value: float) -> float:
         index = self._index
@@ -121,6 +132,7 @@ class BurstAbsenceDetector(UnbandedDetector):
         self._forget_before(index - self.config.window_points)
         probability = 1.0
         level = self._active_level()
+        self._bursty = level is not None
         value = self._values.kept(value)  # measured against the level as the window keeps it
         if level is not None:
             surprise = self._surprise(index)

@@ -220,6 +220,24 @@ class FrozenConfig(_Settings):
     )
 
 
+class ScheduleConfig(_Settings):
+    """Missed runs: a job whose runs come on a schedule stops running (judged on the activity absence
+    detector's runs; off when that detector is)."""
+
+    min_runs: int = Field(
+        24,
+        ge=3,
+        description="Runs on schedule seen before a schedule is trusted, and slots seen before a missed run "
+        "is judged (a day of an hourly job).",
+    )
+    on_schedule_share: float = Field(
+        0.9, gt=0.5, le=1.0, description="Share of the recent runs that must start in the schedule's slot."
+    )
+    full_scale_log10: float = Field(
+        8.0, gt=0.0, description="A tail probability of 10**-full_scale_log10 or less scores 1.0."
+    )
+
+
 class ExhaustionConfig(_Settings):
     """Linear-trend exhaustion forecast (Prometheus ``predict_linear`` with guards)."""
 
@@ -246,6 +264,7 @@ class EnsembleConfig(_Settings):
     absence: AbsenceConfig | None = AbsenceConfig()
     activity_absence: AbsenceConfig | None = AbsenceConfig(level_scale="log")
     frozen: FrozenConfig | None = FrozenConfig()
+    missed_runs: ScheduleConfig | None = ScheduleConfig()
     exhaustion: ExhaustionConfig | None = None
     alert_score: float = Field(0.5, ge=0.0, le=1.0, description="Score at or above which a point alerts.")
     repeat_window_points: int = Field(

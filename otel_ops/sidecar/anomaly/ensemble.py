@@ -15,7 +15,8 @@ from otel_ops.sidecar.anomaly.frozen import FrozenValueDetector
 from otel_ops.sidecar.anomaly.novelty import ValueNoveltyDetector
 from otel_ops.sidecar.anomaly.pattern import PatternNoveltyDetector
 from otel_ops.sidecar.anomaly.result import AnomalyResult
-from otel_ops.sidecar.anomaly.rolling import VALUES_TYPECODE, Ring, sorted_window, to_single
+from otel_ops.sidecar.anomaly.rolling import VALUES_TYPECODE, MaximumRing, sorted_window, to_single
+from otel_ops.sidecar.anomaly.schedule import MissedRunDetector
 from otel_ops.sidecar.anomaly.seasonal import SeasonalBaselineDetector
 from otel_ops.sidecar.anomaly.spike import SpikeLevelShiftDetector
 from otel_ops.sidecar.anomaly.step_scaling import scale_to_step
@@ -112,6 +113,11 @@ class EnsembleDetector:
             else None
         )
         self.frozen = FrozenValueDetector(cfg.frozen) if cfg.frozen is not None else None
+        self.missed_runs = (
+            MissedRunDetector(cfg.missed_runs, self.activity_absence)
+            if cfg.missed_runs is not None and self.activity_absence is not None
+            else None
+        )
         self.exhaustion = ExhaustionForecaster(cfg.exhaustion) if cfg.exhaustion is not None else None
         self._point_detectors = tuple(
             d
@@ -119,7 +125,7 @@ class EnsembleDetector:
             if d is not None
         )
         self._shared_windows = tuple(self._shared_values.values())
-        self._recent_scores = Ring(max(cfg.repeat_window_points, 1), "f")  # compared as kept
+        self._recent_scores = MaximumRing(max(cfg.repeat_window_points, 1), "f")  # compared as kept
         self._capped_evidence: deque[tuple[int, float]] = deque()  # (point, evidence) of recent 1.0 scores
         self._points = 0
         self._points_since_alert: int | None = None
@@ -145,6 +151,8 @@ class EnsembleDetector:
         components: dict[str, float] = {}
         probabilities: list[float] = []
         band: AnomalyResult | None = None
+        spike_entry: int | None = None
+        missed_run_leads = False
 
         spike = self.spike.update(timestamp, value) if self.spike is not None else None
         seasonal = self.seasonal.update(timestamp, value) if self.seasonal is not None else None
@@ -162,6 +170,7 @@ class EnsembleDetector:
             if seasonal_fits and seasonal is not None:
                 spike_probability = max(spike_probability, seasonal.tail_probability)
             probabilities.append(spike_probability)
+            spike_entry = len(probabilities) - 1
             band = spike
         if seasonal is not None:
             components[SeasonalBaselineDetector.name] = seasonal.score
@@ -172,6 +181,21 @@ class EnsembleDetector:
             point_probability = detector.probability(timestamp, value)
             components[detector.name] = probability_to_score(point_probability, detector.full_scale_log10)
             probabilities.append(point_probability)
+        missed_runs = self.missed_runs
+        if missed_runs is not None:
+            # Counted among the detectors only on the points it tests: the slots of a scheduled job.
+            missed_probability = missed_runs.probability(timestamp, value)
+            components[missed_runs.name] = 0.0
+            if missed_runs.testing:
+                components[missed_runs.name] = probability_to_score(
+                    missed_probability, missed_runs.full_scale_log10
+                )
+                missed_run_leads = missed_probability <= min(probabilities, default=1.0)
+                probabilities.append(missed_probability)
+            run_tail = missed_runs.run_tail
+            if run_tail is not None and spike_entry is not None:
+                # A scheduled job's run is its usual burst: no more a spike than its size is rare.
+                probabilities[spike_entry] = max(probabilities[spike_entry], run_tail)
         for values in self._shared_windows:
             values.push(value)
 
@@ -194,6 +218,8 @@ class EnsembleDetector:
 
         expected = band.expected if band is not None else None
         side = 0 if expected is None or value == expected else (1 if value > expected else -1)
+        if missed_run_leads:
+            side = -1  # below the run that was due: each further missed run is the same incident worsening
         is_anomaly = self._track_incident(timestamp, score, jump, side)
         return AnomalyResult(
             timestamp=timestamp,

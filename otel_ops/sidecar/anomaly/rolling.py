@@ -111,6 +111,11 @@ class SortedWindow:
     def count_at_least(self, value: float) -> int:
         return len(self._sorted) - bisect_left(self._sorted, value)
 
+    def gap_below(self, value: float) -> float:
+        """How far ``value`` lies above the largest value below it (``inf`` when there is none)."""
+        i = bisect_left(self._sorted, value)
+        return value - self._sorted[i - 1] if i > 0 else math.inf
+
     def count_above(self, value: float) -> int:
         return len(self._sorted) - bisect_right(self._sorted, value)
 
@@ -223,6 +228,10 @@ class CompactSortedWindow(SortedWindow):
     def count_at_least(self, value: float) -> int:
         return len(self._order) - bisect_left(self._order, value, key=self._key)
 
+    def gap_below(self, value: float) -> float:
+        i = bisect_left(self._order, value, key=self._key)
+        return value - self._arrivals[self._order[i - 1]] if i > 0 else math.inf
+
     def count_above(self, value: float) -> int:
         return len(self._order) - bisect_right(self._order, value, key=self._key)
 
@@ -276,6 +285,40 @@ class Ring:
 
     def maximum(self) -> float:
         return max(self._values)
+
+
+class MaximumRing(Ring):
+    """A :class:`Ring` that keeps its maximum current as values come and go: O(1) per push but when the
+    maximum itself leaves (then one pass over the ring)."""
+
+    __slots__ = ("_maximum",)
+
+    def __init__(self, capacity: int, typecode: str = "d") -> None:
+        super().__init__(capacity, typecode)
+        self._maximum = -math.inf
+
+    def push(self, value: float) -> float | None:
+        values = self._values
+        evicted = None
+        if len(values) < self._capacity:
+            values.append(value)
+            kept = values[-1]
+        else:
+            head = self._head
+            evicted = values[head]
+            values[head] = value
+            kept = values[head]
+            self._head = (head + 1) % self._capacity
+        if kept >= self._maximum:
+            self._maximum = kept
+        elif evicted == self._maximum:
+            self._maximum = max(values)
+        return evicted
+
+    def maximum(self) -> float:
+        if not self._values:
+            raise ValueError("maximum of an empty ring")
+        return self._maximum
 
 
 # A queue moves its remaining items to the front once this many (and half of it) were popped.

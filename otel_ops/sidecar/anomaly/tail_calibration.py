@@ -128,6 +128,10 @@ class TailCalibrator:
         shape = 0.0
         if variance > 1e-12 * mean * mean and len(excesses) >= MIN_TAIL_POINTS // 2:
             shape = 0.5 * (1.0 - mean * mean / variance)
+        if not excesses:
+            # A tail of ties (a statistic of counts takes few values) says nothing of how fast it falls
+            # beyond them: its scale is the history's own step below the tie, the grid it lives on.
+            resolution = max(resolution, min(history.gap_below(excesses_base), excesses_base))
         if shape <= 1e-6:
             # Light or bounded tails are not trusted beyond the data: extrapolate exponentially instead.
             scale = max(mean, resolution, 1e-9 * max(1.0, abs(excesses_base)))

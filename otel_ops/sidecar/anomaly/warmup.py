@@ -21,6 +21,9 @@ def full_strength_points(config: EnsembleConfig, step_seconds: float) -> int:
     * pattern novelty: ``min_points`` plus ``warmup_points`` steps of ``step_points``.
     * absence, activity absence, frozen value: ``min_points``.
     * exhaustion: ``min_points`` and ``min_coverage`` of its window.
+
+    Missed runs are left out: they wait for ``2 * min_runs`` runs of the job's own schedule (two days of
+    an hourly job), which no setting tells in advance.
     """
     needs = [0]
     if (spike := config.spike) is not None:
