@@ -139,3 +139,38 @@ def test_a_tail_of_ties_is_extrapolated_on_its_own_grid() -> None:
     for _ in range(740):
         flat.observe(0.0)
     assert flat.tail_probability(0.5) < 1e-100  # a history that never moved: any move is news
+
+
+@pytest.mark.parametrize("seed", [6, 8, 11])
+def test_a_record_run_of_a_scheduled_job_is_judged_among_runs(seed: int) -> None:
+    # A week holds 168 runs of an hourly job, not 2016 chances of a record: on these twins a run above
+    # the week's largest alerts as a new value only when every point counts as a chance.
+    twin = generate("bursty_counts", seed, days=14.0, step=300.0, inject=False)
+
+    def novelty_alerts(config: EnsembleConfig) -> int:
+        detector = EnsembleDetector(config)
+        pairs = zip(twin.timestamps.tolist(), twin.values.tolist(), strict=True)
+        results = [detector.update(t, v) for t, v in pairs]
+        return sum(
+            1
+            for r in results
+            if r.is_anomaly and max(r.components, key=r.components.__getitem__) == "novelty"
+        )
+
+    assert novelty_alerts(EnsembleConfig(missed_runs=None)) >= 1
+    assert novelty_alerts(EnsembleConfig()) == 0
+
+
+def test_points_per_run_point_follow_the_runs_length() -> None:
+    # 1-minute points, an hourly run of three points: a run point is one in twenty.
+    rng = np.random.default_rng(0)
+    values = rng.poisson(0.3, 4 * 1440).astype(float)
+    for start in range(0, values.size, 60):
+        values[start : start + 3] += 40 + rng.poisson(10, 3)
+    runs = BurstAbsenceDetector(AbsenceConfig(level_scale="log", window_points=10_080, min_points=1440))
+    detector = MissedRunDetector(ScheduleConfig(), runs)
+    for index, value in enumerate(values.tolist()):
+        runs.probability(index * 60.0, value)
+        detector.probability(index * 60.0, value)
+    assert detector.period_points == 60
+    assert detector.points_per_run_point == pytest.approx(20.0)

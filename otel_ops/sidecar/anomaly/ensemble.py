@@ -177,6 +177,7 @@ class EnsembleDetector:
             probabilities.append(seasonal.tail_probability)
             if band is None or seasonal_fits:
                 band = seasonal
+        novelty_entry = len(probabilities)
         for detector in self._point_detectors:
             point_probability = detector.probability(timestamp, value)
             components[detector.name] = probability_to_score(point_probability, detector.full_scale_log10)
@@ -196,6 +197,11 @@ class EnsembleDetector:
             if run_tail is not None and spike_entry is not None:
                 # A scheduled job's run is its usual burst: no more a spike than its size is rare.
                 probabilities[spike_entry] = max(probabilities[spike_entry], run_tail)
+            if run_tail is not None and self.novelty is not None:
+                # A week's record can only fall on a run: judged among the runs, not among all points.
+                probabilities[novelty_entry] = min(
+                    1.0, probabilities[novelty_entry] * missed_runs.points_per_run_point
+                )
         for values in self._shared_windows:
             values.push(value)
 

@@ -52,8 +52,10 @@ class MissedRunDetector(UnbandedDetector):
 
     A run on schedule is no spike: while it lasts, ``run_tail`` is the chance of a run at least this large
     among the slot's past values, and the ensemble lets the fast spike detector claim no more surprise
-    (a job's run is its usual burst, not a jump from the quiet points before it; value novelty still
-    judges a run larger than any of the week).
+    (a job's run is its usual burst, not a jump from the quiet points before it). Value novelty still
+    judges a run larger than any of the week, among runs: its chance, a share of all points, is
+    multiplied by ``points_per_run_point`` (a week of an hourly job on 5-minute points holds 168 runs, not
+    2016 chances of a record).
 
     A run that comes ends the streak, in its slot or out of it: a job moved to another minute leaves one
     missed slot between its runs at most, until most runs are off the old slot and the schedule is fitted
@@ -77,11 +79,19 @@ class MissedRunDetector(UnbandedDetector):
         self.testing = False  # whether the last point was a due slot judged (the ensemble counts tests)
         self.run_tail: float | None = None  # at a point of a run on schedule: how rare a run this large is
         self._run_on_schedule = False
+        self._run_length = 0  # points of the run in progress
+        self._run_lengths: deque[int] = deque(maxlen=config.min_runs)  # of the last runs on schedule
 
     @property
     def period_points(self) -> int:
         """The spacing of the runs in points, 0 while the series is not on a schedule."""
         return self._period
+
+    @property
+    def points_per_run_point(self) -> float:
+        """Points of the series per point of a scheduled run (the spacing over a run's usual length)."""
+        lengths = self._run_lengths
+        return self._period * len(lengths) / sum(lengths) if lengths else float(self._period)
 
     def probability(self, timestamp: float, value: float) -> float:
         index = self._index
@@ -94,6 +104,11 @@ class MissedRunDetector(UnbandedDetector):
         if active and not self._previous_active:
             self._add_start(index)
             self._run_on_schedule = self._on_slot(index)
+            self._run_length = 0
+        elif not active and self._previous_active and self._run_on_schedule:
+            self._run_lengths.append(self._run_length)
+        if active:
+            self._run_length += 1
         self._previous_active = active
         period = self._period
         slot_values = self._slot_values
