@@ -174,3 +174,17 @@ def test_points_per_run_point_follow_the_runs_length() -> None:
         detector.probability(index * 60.0, value)
     assert detector.period_points == 60
     assert detector.points_per_run_point == pytest.approx(20.0)
+
+
+def test_a_job_that_stops_hours_after_a_record_run_still_alerts() -> None:
+    # Seed 329: a run above any of the week alerts three hours before the job stops. Its half day of
+    # refractory period and repeat damping do not hide the missed runs: no value explains a run not coming.
+    stopped = generate("bursty_counts", 329, step=300.0)
+    assert stopped.anomaly is not None
+    onset = stopped.anomaly[0]
+    detector = EnsembleDetector()
+    pairs = zip(stopped.timestamps.tolist(), stopped.values.tolist(), strict=True)
+    alerts = [r for r in (detector.update(t, v) for t, v in pairs) if r.is_anomaly]
+    assert any(onset - 12 * 3600 <= r.timestamp < onset for r in alerts)  # the record run
+    during = [r for r in alerts if onset <= r.timestamp <= onset + 2 * 3600]
+    assert during and during[0].components["missed_run"] >= 0.5

@@ -58,7 +58,9 @@ class EnsembleDetector:
     does not), which then alerts and opens a new one: the aftermath of an incident (recovery, a second
     burst of the same episode) does not alert again, an outage right after a blip does.  On NAB this
     removes FP points without losing windows, since only the first detection inside an anomaly window
-    earns a reward.  The exhaustion forecast is not damped.
+    earns a reward.  The exhaustion forecast is not damped, and neither is a missed run of a scheduled job
+    when it is the strongest evidence: the schedule says a run was due, which no earlier value explains (a
+    record run, then the job stops).
 
     Every alerting point names the incident it belongs to (``incident_start``): an alert opens a new
     incident after an hour without alerts, or when its evidence jumps on the other side of the expected
@@ -210,9 +212,12 @@ class EnsembleDetector:
         evidence = -math.log10(max(probability, sys.float_info.min))
         score, jump = self._refractory(
             self._damp_repeats(
-                probability_to_score(per_interval, self.effective_config.full_scale_log10), evidence
+                probability_to_score(per_interval, self.effective_config.full_scale_log10),
+                evidence,
+                missed_run_leads,
             ),
             evidence,
+            missed_run_leads,
         )
 
         time_to_exhaustion: float | None = None
@@ -260,7 +265,7 @@ class EnsembleDetector:
         self._points_since_alerting = 0
         return True
 
-    def _refractory(self, score: float, evidence: float) -> tuple[float, bool]:
+    def _refractory(self, score: float, evidence: float, undamped: bool = False) -> tuple[float, bool]:
         """The statistical score after the refractory period, and whether its evidence jumped ten times
         above everything since the period opened (``_track_incident`` decides what that makes it)."""
         cfg = self.effective_config
@@ -274,7 +279,7 @@ class EnsembleDetector:
             # Evidence that grows point by point (a frozen gauge, a silence) never jumps like that.
             jump = evidence > self._period_evidence + NEW_INCIDENT_DECADES
             self._period_evidence = max(self._period_evidence, evidence)
-            if since <= cfg.refractory_points and score <= self._opening_score and not jump:
+            if since <= cfg.refractory_points and score <= self._opening_score and not jump and not undamped:
                 return score * cfg.refractory_damping, False
         if score < cfg.alert_score:
             return score, False
@@ -286,7 +291,7 @@ class EnsembleDetector:
             self._period_evidence = evidence
         return score, jump
 
-    def _damp_repeats(self, score: float, evidence: float) -> float:
+    def _damp_repeats(self, score: float, evidence: float, undamped: bool = False) -> float:
         if self.effective_config.repeat_window_points == 0:
             return score
         recent, capped = self._recent_scores, self._capped_evidence
@@ -305,7 +310,7 @@ class EnsembleDetector:
         recent.push(score)
         if score >= 1.0:
             capped.append((point, evidence))
-        if new_high:
+        if new_high or undamped:
             return score
         damped = score * self.effective_config.repeat_damping
         return max(damped, self.effective_config.alert_score) if stronger else damped
