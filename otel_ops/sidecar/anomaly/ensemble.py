@@ -179,7 +179,7 @@ class EnsembleDetector:
             probabilities.append(seasonal.tail_probability)
             if band is None or seasonal_fits:
                 band = seasonal
-        novelty_entry = len(probabilities)
+        novelty_entry = len(probabilities)  # value novelty is the first of the point detectors
         for detector in self._point_detectors:
             point_probability = detector.probability(timestamp, value)
             components[detector.name] = probability_to_score(point_probability, detector.full_scale_log10)

@@ -149,9 +149,13 @@ class MissedRunDetector(UnbandedDetector):
         return min(offset, period - offset) <= SLOT_TOLERANCE_POINTS
 
     def _end_streak(self) -> None:
+        """A run came: the misses of the streak join the slot's history."""
         if self._slot_values is not None:
             for value in self._streak:
                 self._slot_values.push(value)
+        self._clear_streak()
+
+    def _clear_streak(self) -> None:
         self._streak.clear()
         self._streak_largest = 0.0
 
@@ -183,11 +187,9 @@ class MissedRunDetector(UnbandedDetector):
         if period != self._period or slot != self._slot:
             self._period, self._slot = period, slot
             self._slot_values = SortedWindow(max(self.config.min_runs, self._window // period), "f")
-            self._streak.clear()
-            self._streak_largest = 0.0
+            self._clear_streak()
 
     def _drop_schedule(self) -> None:
         self._period = 0
         self._slot_values = None
-        self._streak.clear()
-        self._streak_largest = 0.0
+        self._clear_streak()
