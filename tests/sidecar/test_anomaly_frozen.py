@@ -41,6 +41,29 @@ def test_without_the_frozen_detector_a_frozen_gauge_goes_unnoticed_for_the_first
     assert "frozen" not in ensemble.update(float(10 * DAY * STEP_SECONDS), 1.0).components
 
 
+@pytest.mark.parametrize("hours_before", [4, 9])
+def test_a_gauge_that_freezes_hours_after_an_alert_alerts_as_soon_as_without_it(hours_before: int) -> None:
+    """A spike opens an incident; the gauge that freezes hours later is no aftermath of it."""
+    values = cpu_gauge(0, freeze_points=6 * HOUR)
+    spiked = values.copy()
+    spiked[FREEZE - hours_before * HOUR] += 60  # 20 sigma: alerts at the strongest score
+    quiet = list(map(EnsembleDetector().update, *_points(values)))
+    results = list(map(EnsembleDetector().update, *_points(spiked)))
+    first_quiet = [r.is_anomaly for r in quiet].index(True, FREEZE)
+    assert first_quiet < FREEZE + HOUR
+    spike = results[FREEZE - hours_before * HOUR]
+    # The spike alerts, stronger than the frozen run when it first alerts: damped as its aftermath, the
+    # run would stay quiet.
+    assert spike.is_anomaly
+    assert spike.score > quiet[first_quiet].score
+    # The frozen run alerts on the same points as without the spike, as one incident of its own.
+    freeze_alerts = [i for i, r in enumerate(results[FREEZE : FREEZE + 6 * HOUR], FREEZE) if r.is_anomaly]
+    assert freeze_alerts == [
+        i for i, r in enumerate(quiet[FREEZE : FREEZE + 6 * HOUR], FREEZE) if r.is_anomaly
+    ]
+    assert {results[i].incident_start for i in freeze_alerts} == {results[first_quiet].timestamp}
+
+
 def test_a_flat_line_and_a_counter_mostly_at_zero_are_never_judged() -> None:
     rng = np.random.default_rng(0)
     flat = np.full(10 * DAY, 7.0)

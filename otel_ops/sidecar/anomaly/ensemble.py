@@ -60,7 +60,8 @@ class EnsembleDetector:
     removes FP points without losing windows, since only the first detection inside an anomaly window
     earns a reward.  The exhaustion forecast is not damped, and neither is a missed run of a scheduled job
     when it is the strongest evidence: the schedule says a run was due, which no earlier value explains (a
-    record run, then the job stops).
+    record run, then the job stops); nor a frozen value, until its run first alerts: a gauge that stops
+    moving is no aftermath of a spike hours before (from that alert on, the run is one incident).
 
     Every alerting point names the incident it belongs to (``incident_start``): an alert opens a new
     incident after an hour without alerts, or when its evidence jumps on the other side of the expected
@@ -136,6 +137,7 @@ class EnsembleDetector:
         self._incident_start: float | None = None
         self._incident_side = 0
         self._points_since_alerting = 0  # since the last alerting point of any kind, while an incident runs
+        self._frozen_run_high = (-1, 0.0)  # (first point, highest score) of the frozen run that led
 
     def update(self, timestamp: float, value: float) -> AnomalyResult:
         pending = self._pending
@@ -180,10 +182,13 @@ class EnsembleDetector:
             if band is None or seasonal_fits:
                 band = seasonal
         novelty_entry = len(probabilities)  # value novelty is the first of the point detectors
+        frozen_probability = 1.0  # stays 1.0 without a frozen value detector
         for detector in self._point_detectors:
             point_probability = detector.probability(timestamp, value)
             components[detector.name] = probability_to_score(point_probability, detector.full_scale_log10)
             probabilities.append(point_probability)
+            if detector is self.frozen:
+                frozen_probability = point_probability
         missed_runs = self.missed_runs
         if missed_runs is not None:
             # Counted among the detectors only on the points it tests: the slots of a scheduled job.
@@ -210,15 +215,10 @@ class EnsembleDetector:
         probability = min(1.0, len(probabilities) * min(probabilities)) if probabilities else 1.0
         per_interval = min(1.0, probability * self._points_per_interval)
         evidence = -math.log10(max(probability, sys.float_info.min))
-        score, jump = self._refractory(
-            self._damp_repeats(
-                probability_to_score(per_interval, self.effective_config.full_scale_log10),
-                evidence,
-                missed_run_leads,
-            ),
-            evidence,
-            missed_run_leads,
-        )
+        score = probability_to_score(per_interval, self.effective_config.full_scale_log10)
+        frozen_rises = self._frozen_run_rises(frozen_probability, min(probabilities), score)
+        undamped = missed_run_leads or frozen_rises
+        score, jump = self._refractory(self._damp_repeats(score, evidence, undamped), evidence, undamped)
 
         time_to_exhaustion: float | None = None
         if self.exhaustion is not None:
@@ -232,6 +232,9 @@ class EnsembleDetector:
         if missed_run_leads:
             side = -1  # below the run that was due: each further missed run is the same incident worsening
         is_anomaly = self._track_incident(timestamp, score, jump, side)
+        if is_anomaly and not frozen_rises and self.frozen is not None:
+            # Any other alert covers the run of values it fell in (an outage that then sits at zero).
+            self._frozen_run_high = (self.frozen.run_start, math.inf)
         return AnomalyResult(
             timestamp=timestamp,
             value=value,
@@ -245,6 +248,21 @@ class EnsembleDetector:
             components=components,
             incident_start=self._incident_start if is_anomaly else None,
         )
+
+    def _frozen_run_rises(self, frozen_probability: float, smallest: float, score: float) -> bool:
+        """Whether a frozen value leads with a score above its run's earlier points. A gauge that stops
+        moving is no aftermath of what alerted before its run began: the run is judged against itself
+        only, so it alerts as soon as it would have without that alert, and keeps alerting while it grows,
+        as one incident; once its score stops rising (at 1.0), or when something else alerted during the
+        run, it is damped like any repeat."""
+        frozen = self.frozen
+        if frozen is None or frozen_probability >= 1.0 or frozen_probability > smallest:
+            return False
+        start, high = self._frozen_run_high
+        if start != frozen.run_start:
+            high = 0.0
+        self._frozen_run_high = (frozen.run_start, max(high, score))
+        return score > high
 
     def _track_incident(self, timestamp: float, score: float, jump: bool, side: int) -> bool:
         """Whether the point alerts. An incident lasts while it keeps alerting, until it has been quiet

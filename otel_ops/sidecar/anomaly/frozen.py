@@ -81,6 +81,11 @@ class FrozenValueDetector(UnbandedDetector):
         self._previous: float | None = None
         self._run_start = 0
 
+    @property
+    def run_start(self) -> int:
+        """Index of the first point of the current run of identical values."""
+        return self._run_start
+
     def probability(self, timestamp: float, value: float) -> float:
         cfg = self.config
         index = self._index
