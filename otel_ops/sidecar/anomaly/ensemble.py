@@ -60,8 +60,8 @@ class EnsembleDetector:
     removes FP points without losing windows, since only the first detection inside an anomaly window
     earns a reward.  The exhaustion forecast is not damped, and neither is a missed run of a scheduled job
     when it is the strongest evidence: the schedule says a run was due, which no earlier value explains (a
-    record run, then the job stops); nor a frozen value, until its run first alerts: a gauge that stops
-    moving is no aftermath of a spike hours before (from that alert on, the run is one incident).
+    record run, then the job stops); nor a frozen value while its score rises above its run's earlier
+    points: a gauge that stops moving is no aftermath of a spike hours before.
 
     Every alerting point names the incident it belongs to (``incident_start``): an alert opens a new
     incident after an hour without alerts, or when its evidence jumps on the other side of the expected
