@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from otel_ops.sidecar.anomaly import EnsembleConfig, TimeSeries
+    from otel_ops.sidecar.anomaly import EnsembleConfig, Incident, TimeSeries
     from otel_ops.sidecar.jobs.config import AnomalyJob
 
 app = typer.Typer(help="Anomaly detection over time series.", no_args_is_help=True)
 
 PROGRESS_MIN_ROWS = 20_000
+MAX_INCIDENT_ROWS = 20  # incidents listed after scoring to a file (the CSV has every alerting row)
 OUTPUT_COLUMNS = ("timestamp", "value", "anomaly_score")
 
 
@@ -31,17 +32,10 @@ def _usual_step(series: TimeSeries) -> float | None:
     return statistics.median(steps) if steps else None
 
 
-def _duration(seconds: float) -> str:
-    """``2.5 days``, ``12 hours``, ``1 minute``: in the largest unit it spans at least once."""
-    units = (("day", 86_400), ("hour", 3_600), ("minute", 60))
-    unit, size = next(((u, s) for u, s in units if seconds >= s), ("second", 1))
-    amount = f"{seconds / size:.1f}".removesuffix(".0")
-    return f"{amount} {unit}{'' if amount == '1' else 's'}"
-
-
 def _history_warning(file: Path, series: TimeSeries, config: EnsembleConfig) -> str | None:
     """A warning when ``series`` is too short for the detectors' scores to mean much, else None."""
     from otel_ops.sidecar.anomaly import scale_to_step
+    from otel_ops.sidecar.anomaly.reasons import human_duration
     from otel_ops.sidecar.anomaly.warmup import full_strength_points
 
     usual_step = _usual_step(series)
@@ -52,12 +46,12 @@ def _history_warning(file: Path, series: TimeSeries, config: EnsembleConfig) -> 
     if learnt >= needed:
         return None
     points = f"{learnt} point{'' if learnt == 1 else 's'}" + (
-        f", {_duration(step)} apart" if usual_step else ""
+        f", {human_duration(step)} apart" if usual_step else ""
     )
     return (
-        f"{file}: only {_duration(learnt * step)} of history ({points});"
-        f" the detectors need about {_duration(needed * step)} ({needed} points) before their scores reach"
-        " full strength: until then anomalies score low or 0, so few alerts here mean little"
+        f"{file}: only {human_duration(learnt * step)} of history ({points});"
+        f" the detectors need about {human_duration(needed * step)} ({needed} points) before their scores"
+        " reach full strength: until then anomalies score low or 0, so few alerts here mean little"
     )
 
 
@@ -90,6 +84,9 @@ def score(
     Writes 'timestamp,value,anomaly_score' with the score in 0..1, one row per input row, in file order.
     Rows are scored in the order they appear: timestamps out of order or repeated (a clock stepped back),
     gaps and missing values (empty, nan) are handled and counted in a warning; a missing value scores 0.
+
+    With -o, it then lists the incidents a live job would alert (one alert each; the first 20), each with
+    its strongest evidence (a spike, a value unlike the past week, a frozen value, ...).
 
     The detectors need history before their scores mean much (about 2.5 days of points at the default
     settings): a warning says how much when FILE is shorter.
@@ -159,6 +156,41 @@ def score(
     errors.print(
         f"wrote {len(scores)} rows to {output} ({alerts} at or above alert score {config.alert_score})"
     )
+    if scored.incidents:
+        Console().print(_incidents_table(scored.incidents, series))
+
+
+def _incidents_table(incidents: list[Incident], series: TimeSeries) -> Group:
+    """The incidents the alerts make, as a live job would send them (at most ``MAX_INCIDENT_ROWS``), and
+    what each kind of evidence listed means."""
+    from otel_ops.sidecar.anomaly import reasons
+
+    shown = incidents[:MAX_INCIDENT_ROWS]
+    count = f"{len(incidents)} incident{'' if len(incidents) == 1 else 's'}"
+    table = Table(
+        "opened",
+        "line",
+        "rows",
+        "peak score",
+        "evidence at the peak",
+        title=f"{count} (a live job sends one alert for each)",
+        caption=f"the first {len(shown)} of {count}" if len(shown) < len(incidents) else None,
+    )
+    for column in table.columns[:4]:
+        column.no_wrap = True
+    for incident in shown:
+        opened, peak = incident.opened_index, incident.peak_index
+        evidence = reasons.label(incident.evidence) if incident.evidence else ""
+        table.add_row(
+            series.timestamp_text[opened],
+            str(series.line_numbers[opened]),
+            str(incident.alerting_points),
+            f"{incident.peak_score:.3f} (line {series.line_numbers[peak]})",
+            evidence,
+        )
+    kinds = dict.fromkeys(i.evidence for i in shown if i.evidence)
+    legend = [f"{reasons.label(kind)}: {reasons.meaning(kind)}" for kind in kinds]
+    return Group(table, *legend)
 
 
 @app.command("check")
@@ -246,16 +278,18 @@ def check(
 def _backfill_warning(job: AnomalyJob) -> str | None:
     """A warning when ``job``'s backfill is shorter than what its detectors need to reach full strength."""
     from otel_ops.sidecar.anomaly import scale_to_step
+    from otel_ops.sidecar.anomaly.reasons import human_duration
     from otel_ops.sidecar.anomaly.warmup import full_strength_points
 
     needed = full_strength_points(scale_to_step(job.detector, job.step), job.step) * job.step
     if job.backfill_seconds >= needed:
         return None
     return (
-        f"job {job.name}: backfill {_duration(job.backfill_seconds) if job.backfill_seconds else 'none'}; "
-        f"its detectors need about {_duration(needed)} of history at a {job.step:g} s step before their "
+        f"job {job.name}: backfill "
+        f"{human_duration(job.backfill_seconds) if job.backfill_seconds else 'none'}; "
+        f"its detectors need about {human_duration(needed)} of history at a {job.step:g} s step before their "
         f"scores reach full strength, so its alerts mean little for the first "
-        f"{_duration(needed - job.backfill_seconds)} it runs (raise backfill_seconds to {needed:.0f})"
+        f"{human_duration(needed - job.backfill_seconds)} it runs (raise backfill_seconds to {needed:.0f})"
     )
 
 

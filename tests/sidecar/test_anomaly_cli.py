@@ -73,3 +73,38 @@ def test_score_reports_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["anomaly", "score", str(tmp_path / "nope.csv")])
     assert result.exit_code == 1
     assert "file not found" in result.stderr
+
+
+def write_spike_then_frozen_gauge(path: Path) -> tuple[Path, str, str]:
+    """Ten days of a 5-minute CPU gauge: a spike, and four hours later the gauge freezes. Returns the file
+    and the timestamps of the spike's row and of the freeze's first alerting row."""
+    from tests.sidecar.test_anomaly_frozen import FREEZE, HOUR, cpu_gauge
+
+    values = cpu_gauge(0, freeze_points=6 * HOUR)
+    spike = FREEZE - 4 * HOUR
+    values[spike] += 60
+    start = 1_700_006_400
+    lines = ["timestamp,value", *(f"{start + i * 300},{v:.6f}" for i, v in enumerate(values))]
+    path.write_text("\n".join(lines) + "\n")
+    return path, str(start + spike * 300), str(start + (FREEZE + 5) * 300)
+
+
+def test_scoring_to_a_file_lists_the_incidents_and_their_evidence(tmp_path: Path) -> None:
+    source, spike, frozen = write_spike_then_frozen_gauge(tmp_path / "gauge.csv")
+    result = runner.invoke(
+        app, ["anomaly", "score", str(source), "-o", str(tmp_path / "scored.csv")], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    table = result.stdout
+    assert "2 incidents (a live job sends one alert for each)" in table
+    spike_row = next(line for line in table.splitlines() if spike in line)
+    frozen_row = next(line for line in table.splitlines() if frozen in line)
+    assert "spike / level shift" in spike_row and "1.000" in spike_row
+    assert "frozen value" in frozen_row
+    assert " 24 " in frozen_row  # its alerting rows: the run's rising score, one incident
+    assert "frozen value: the same value repeated far longer than the series' own repeats" in table
+    assert "wrote 2880 rows" in result.stderr
+    # To stdout, the CSV is all there is.
+    piped = runner.invoke(app, ["anomaly", "score", str(source)])
+    assert piped.exit_code == 0
+    assert len(piped.stdout.strip().splitlines()) == 2881

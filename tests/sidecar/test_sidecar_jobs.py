@@ -98,6 +98,10 @@ def test_error_burst_raises_an_alert(
     assert alert["labels"]["alertname"] == "OtelOpsAnomaly"
     assert alert["labels"]["service_name"] == "checkout" and alert["labels"]["severity"] == "ticket"
     assert float(alert["annotations"]["anomaly_score"]) >= 0.5
+    # Why it alerted, in words: the strongest evidence (a jump from about 11 to 91 is a spike or a record).
+    reason = alert["annotations"]["anomaly_reason"]
+    assert reason.split(":")[0] in {"spike / level shift", "value novelty"}, reason
+    assert alert["annotations"]["description"].endswith(f" Strongest evidence: {reason}.")
     starts = dt.datetime.fromisoformat(alert["startsAt"]).timestamp()
     assert abs(starts - burst_at) <= 1, (alert["startsAt"], burst_at)
     assert 'otel_ops_anomaly_score{job="checkout-errors",series="{}"}' in metrics

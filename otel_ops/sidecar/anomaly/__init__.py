@@ -10,7 +10,13 @@ memory: ``detector.update(timestamp, value) -> AnomalyResult``.  Build one from 
 
 from otel_ops.sidecar.anomaly.absence import BurstAbsenceDetector
 from otel_ops.sidecar.anomaly.arrival import Arrival, ArrivalGuard, Oddity, OddityTally
-from otel_ops.sidecar.anomaly.batch import ScoredSeries, score_arrivals, score_series, stream_results
+from otel_ops.sidecar.anomaly.batch import (
+    Incident,
+    ScoredSeries,
+    score_arrivals,
+    score_series,
+    stream_results,
+)
 from otel_ops.sidecar.anomaly.config import (
     AbsenceConfig,
     CalibrationConfig,
@@ -49,6 +55,7 @@ __all__ = [
     "ExhaustionForecaster",
     "FrozenConfig",
     "FrozenValueDetector",
+    "Incident",
     "MissedRunDetector",
     "NoveltyConfig",
     "Oddity",

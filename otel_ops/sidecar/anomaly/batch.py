@@ -10,6 +10,7 @@ from otel_ops.sidecar.anomaly.arrival import ArrivalGuard, OddityTally
 from otel_ops.sidecar.anomaly.config import EnsembleConfig
 from otel_ops.sidecar.anomaly.ensemble import EnsembleDetector
 from otel_ops.sidecar.anomaly.protocol import StreamingDetector
+from otel_ops.sidecar.anomaly.reasons import strongest_component
 from otel_ops.sidecar.anomaly.result import AnomalyResult
 
 
@@ -22,11 +23,31 @@ def stream_results(
 
 
 @dataclass
+class Incident:
+    """One incident of a scored series, as a live job would alert it: its alerting points, from the one
+    that opened it (indices in arrival order), and its strongest point."""
+
+    opened_index: int
+    peak_index: int
+    peak_score: float
+    evidence: str | None  # the strongest component at the peak (``reasons.DETECTOR_REASONS`` says what it is)
+    alerting_points: int = 1
+
+    def add(self, index: int, result: AnomalyResult) -> None:
+        self.alerting_points += 1
+        if result.score > self.peak_score:
+            self.peak_index, self.peak_score = index, result.score
+            self.evidence = strongest_component(result)
+
+
+@dataclass
 class ScoredSeries:
-    """Every point's score (0..1, in arrival order) and what was odd about the points."""
+    """Every point's score (0..1, in arrival order), the incidents its alerts make, and what was odd about
+    the points."""
 
     scores: list[float]
     oddities: OddityTally = field(default_factory=OddityTally)
+    incidents: list[Incident] = field(default_factory=list)
 
 
 def score_arrivals(
@@ -44,20 +65,28 @@ def score_arrivals(
     """
     detector = EnsembleDetector(config)
     guard = ArrivalGuard()
-    tally = OddityTally()
-    scores: list[float] = []
+    scored = ScoredSeries([])
+    scores, incidents = scored.scores, scored.incidents
+    open_incident: float | None = None  # when the last incident opened (the detector's incident_start)
     for index, (timestamp, value) in enumerate(zip(timestamps, values, strict=True)):
         arrival = guard.admit(timestamp, value)
         if arrival.oddities:
             where = locations[index] if locations is not None else f"point {index}"
-            tally.add(arrival, where, guard.last_missing_points)
+            scored.oddities.add(arrival, where, guard.last_missing_points)
         if arrival.value is None:
             scores.append(0.0)
         else:
-            scores.append(detector.update(arrival.detector_time, arrival.value).score)
+            result = detector.update(arrival.detector_time, arrival.value)
+            scores.append(result.score)
+            if result.is_anomaly:
+                if incidents and result.incident_start == open_incident:
+                    incidents[-1].add(index, result)
+                else:
+                    open_incident = result.incident_start
+                    incidents.append(Incident(index, index, result.score, strongest_component(result)))
         if on_point is not None:
             on_point()
-    return ScoredSeries(scores, tally)
+    return scored
 
 
 def score_series(

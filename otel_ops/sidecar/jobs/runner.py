@@ -44,6 +44,7 @@ import httpx
 
 from otel_ops.sidecar.alerts.client import AlertmanagerClient
 from otel_ops.sidecar.anomaly import AnomalyResult, ArrivalGuard, EnsembleDetector, OddityTally
+from otel_ops.sidecar.anomaly.reasons import describe
 from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.health import Check, Outcome, Status
 from otel_ops.sidecar.jobs.config import AnomalyJob
@@ -251,7 +252,8 @@ class AnomalyJobRunner:
             last = chunk_last or last
             for timestamp, value, result in scored:
                 anomalies.append(result)
-                state.hold(await self._alert(job, labels, key, result))
+                reason = describe(result)
+                state.hold(await self._alert(job, labels, key, result, reason))
                 self.events.publish(
                     "anomaly",
                     {
@@ -266,6 +268,7 @@ class AnomalyJobRunner:
                         "expected": result.expected,
                         "lower": result.lower,
                         "upper": result.upper,
+                        "reason": reason,
                     },
                 )
         _warn_new_oddities(job, key, odd_before, state.oddities[key])
@@ -292,7 +295,7 @@ class AnomalyJobRunner:
         return None
 
     async def _alert(
-        self, job: AnomalyJob, labels: dict[str, str], key: str, result: AnomalyResult
+        self, job: AnomalyJob, labels: dict[str, str], key: str, result: AnomalyResult, reason: str | None
     ) -> dict[str, Any]:
         series_labels = {k: v for k, v in labels.items() if k != "__name__"}
         alert_labels = {
@@ -311,10 +314,11 @@ class AnomalyJobRunner:
             "description": (
                 f"Series {key} of anomaly job {job.name} was {_fmt(result.value)} "
                 f"at {iso(result.timestamp)}; expected band [{_fmt(result.lower)}, {_fmt(result.upper)}], "
-                f"anomaly score {result.score:.3f}."
+                f"anomaly score {result.score:.3f}." + (f" Strongest evidence: {reason}." if reason else "")
             ),
             "anomaly_score": f"{result.score:.3f}",
             "series": key,
+            **({"anomaly_reason": reason} if reason else {}),
             **job.annotations,
         }
         trace_id = await self._exemplar_trace_id(job, result.timestamp)
