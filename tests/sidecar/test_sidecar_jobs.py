@@ -102,6 +102,7 @@ def test_error_burst_raises_an_alert(
     reason = alert["annotations"]["anomaly_reason"]
     assert reason.split(":")[0] in {"spike / level shift", "value novelty"}, reason
     assert alert["annotations"]["description"].endswith(f" Strongest evidence: {reason}.")
+    assert alert["annotations"]["summary"].endswith(f"; {reason.split(':')[0]})"), alert["annotations"]
     starts = dt.datetime.fromisoformat(alert["startsAt"]).timestamp()
     assert abs(starts - burst_at) <= 1, (alert["startsAt"], burst_at)
     assert 'otel_ops_anomaly_score{job="checkout-errors",series="{}"}' in metrics

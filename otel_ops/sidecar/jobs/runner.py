@@ -44,7 +44,8 @@ import httpx
 
 from otel_ops.sidecar.alerts.client import AlertmanagerClient
 from otel_ops.sidecar.anomaly import AnomalyResult, ArrivalGuard, EnsembleDetector, OddityTally
-from otel_ops.sidecar.anomaly.reasons import describe
+from otel_ops.sidecar.anomaly.reasons import describe, strongest_component
+from otel_ops.sidecar.anomaly.reasons import label as reason_label
 from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.health import Check, Outcome, Status
 from otel_ops.sidecar.jobs.config import AnomalyJob
@@ -309,8 +310,10 @@ class AnomalyJobRunner:
             # One alert per incident: the detector's points of one incident refresh it; a new incident (an
             # outage right after a false high) is a new alert, which Alertmanager notifies again.
             alert_labels[INCIDENT_LABEL] = iso(result.incident_start)
+        strongest = strongest_component(result)
+        expected = f"expected {_fmt(result.expected)}" + (f"; {reason_label(strongest)}" if strongest else "")
         annotations = {
-            "summary": f"Anomaly in {job.name}: {_fmt(result.value)} (expected {_fmt(result.expected)})",
+            "summary": f"Anomaly in {job.name}: {_fmt(result.value)} ({expected})",
             "description": (
                 f"Series {key} of anomaly job {job.name} was {_fmt(result.value)} "
                 f"at {iso(result.timestamp)}; expected band [{_fmt(result.lower)}, {_fmt(result.upper)}], "
