@@ -19,6 +19,8 @@ app = typer.Typer(
     help="OpenTelemetry observability pipeline for Python services.",
     no_args_is_help=True,
     add_completion=False,
+    # Help paragraphs are reflowed to the terminal's width (rich mode keeps each docstring line's breaks).
+    rich_markup_mode="markdown",
 )
 
 
