@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from otel_ops.sidecar.alerts.client import AlertmanagerClient, AlertmanagerError
+from otel_ops.sidecar.anomaly.reasons import DETECTOR_REASONS
 from otel_ops.sidecar.events import EventBus
 from otel_ops.sidecar.jobs import AnomalyJob
 from otel_ops.sidecar.jobs.state import MAX_PENDING_ALERTS, JobState
@@ -30,11 +31,13 @@ def test_an_incident_waits_for_alertmanager_as_one_alert_with_its_first_start(
     query = f"vector((10 + ((time() * 7919) % 101) / 300) * (time() < bool {drop_at}))"
     job = AnomalyJob(name="outage", query=query, interval_seconds=1, backfill_seconds=240, detector=DETECTOR)
     alerting_points: list[str] = []
+    reasons: list[str | None] = []
 
     class RecordedEvents(EventBus):
         def publish(self, event_type: str, data: dict[str, Any]) -> None:
             if event_type == "anomaly":
                 alerting_points.append(data["time"])
+                reasons.append(data["reason"])
             super().publish(event_type, data)
 
     async def run() -> int:
@@ -55,6 +58,10 @@ def test_an_incident_waits_for_alertmanager_as_one_alert_with_its_first_start(
     held = asyncio.run(run())
     alerts = [a for a in alertmanager.alerts() if a["labels"].get("anomaly_job") == "outage"]
     assert len(alerting_points) >= 2, alerting_points  # the outage alerted on more than one point
+    # each anomaly event says why in words, as its alert's anomaly_reason does
+    labels = {label for label, _ in DETECTOR_REASONS.values()}
+    assert all(r is not None and r.split(":")[0] in labels for r in reasons), reasons
+    assert {a["annotations"]["anomaly_reason"] for a in alerts} <= set(reasons), (alerts, reasons)
     assert held == len(alerts) < len(alerting_points), (held, alerts, alerting_points)
     # each alert starts at its incident's first point, as if Alertmanager had received every point
     for alert in alerts:
